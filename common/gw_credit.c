@@ -1,1 +1,475 @@
-/* placeholder */
+/*
+ * The credit-line table: parsing the operator's card file, the hash index
+ * over card tokens and the atomic open-to-buy updates.  The rules that
+ * decide whether to debit are gw_decide.c's.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "gw_credit.h"
+
+#define NFIELDS 5
+#define ECHO_MAX 6	     /* characters of a bad value shown in errors */
+#define FILE_MAX (1u << 30) /* refuse card files above 1 GiB */
+
+/*
+ * Lines live in one array that never moves after loading; the index is an
+ * open-addressing table of line numbers plus one (0 marks an empty slot),
+ * probed linearly.  Tokens are HMAC outputs, so their first bytes are
+ * already a uniform hash.
+ */
+struct gw_credit_table {
+	struct gw_credit_line *lines;
+	size_t count;
+	uint32_t *slots;
+	size_t mask; /* capacity - 1, capacity a power of two */
+};
+
+/* What the field parsers share while one line is read. */
+struct parse {
+	const struct gw_card_tokenizer *tk;
+	struct gw_credit_line *line;
+	char why[96];
+};
+
+typedef int (*field_fn)(struct parse *ps, const char *v);
+
+/* A copy of an untrusted value short enough that it cannot carry a card
+ * number, with anything unprintable replaced. */
+static void echo(const char *v, char out[ECHO_MAX + 4])
+{
+	size_t n = 0;
+
+	for (; v[n] != '\0' && n < ECHO_MAX; n++)
+		out[n] = (v[n] >= 0x20 && v[n] < 0x7f) ? v[n] : '?';
+	if (v[n] != '\0') {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
+static bool all_digits(const char *v)
+{
+	if (*v == '\0')
+		return false;
+	for (; *v != '\0'; v++)
+		if (*v < '0' || *v > '9')
+			return false;
+	return true;
+}
+
+static int parse_u64(struct parse *ps, const char *v, uint64_t *out)
+{
+	char shown[ECHO_MAX + 4];
+	uint64_t x = 0;
+
+	if (!all_digits(v)) {
+		echo(v, shown);
+		snprintf(ps->why, sizeof(ps->why),
+			 "not a decimal amount in minor units: \"%s\"", shown);
+		return -EINVAL;
+	}
+	for (; *v != '\0'; v++) {
+		uint64_t d = (uint64_t)(*v - '0');
+
+		if (x > (UINT64_MAX - d) / 10) {
+			snprintf(ps->why, sizeof(ps->why),
+				 "does not fit in 64 bits");
+			return -EINVAL;
+		}
+		x = x * 10 + d;
+	}
+	*out = x;
+	return 0;
+}
+
+/* The card number is never copied into a message, whatever is wrong. */
+static int field_pan(struct parse *ps, const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len < 12 || len > 19 || !all_digits(v)) {
+		snprintf(ps->why, sizeof(ps->why), "not 12 to 19 digits");
+		return -EINVAL;
+	}
+	if (gw_card_pan_check(v, len) != 0) {
+		snprintf(ps->why, sizeof(ps->why), "fails the Luhn check");
+		return -EINVAL;
+	}
+	if (gw_card_token(ps->tk, v, len, ps->line->token) != 0) {
+		snprintf(ps->why, sizeof(ps->why), "cannot be tokenized");
+		return -EIO;
+	}
+	gw_card_mask(v, len, ps->line->masked);
+	return 0;
+}
+
+static int field_expiry(struct parse *ps, const char *v)
+{
+	char shown[ECHO_MAX + 4];
+	unsigned mm;
+
+	if (strlen(v) != 4 || !all_digits(v)) {
+		echo(v, shown);
+		snprintf(ps->why, sizeof(ps->why),
+			 "not 4 digits YYMM: \"%s\"", shown);
+		return -EINVAL;
+	}
+	mm = (unsigned)(v[2] - '0') * 10 + (unsigned)(v[3] - '0');
+	if (mm < 1 || mm > 12) {
+		snprintf(ps->why, sizeof(ps->why), "month %c%c is not 01 to 12",
+			 v[2], v[3]);
+		return -EINVAL;
+	}
+	ps->line->expiry = (uint16_t)atoi(v);
+	return 0;
+}
+
+static int field_limit(struct parse *ps, const char *v)
+{
+	return parse_u64(ps, v, &ps->line->limit);
+}
+
+/* Relies on credit_limit coming first in the line. */
+static int field_otb(struct parse *ps, const char *v)
+{
+	int ret = parse_u64(ps, v, &ps->line->otb);
+
+	if (ret != 0)
+		return ret;
+	if (ps->line->otb > ps->line->limit) {
+		snprintf(ps->why, sizeof(ps->why), "exceeds credit_limit");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int field_status(struct parse *ps, const char *v)
+{
+	char shown[ECHO_MAX + 4];
+
+	if (strcmp(v, "A") != 0 && strcmp(v, "B") != 0 && strcmp(v, "L") != 0) {
+		echo(v, shown);
+		snprintf(ps->why, sizeof(ps->why),
+			 "not A, B or L: \"%s\"", shown);
+		return -EINVAL;
+	}
+	ps->line->status = (uint8_t)v[0];
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	field_fn parse;
+} fields[NFIELDS] = {
+	{"pan", field_pan},
+	{"expiry", field_expiry},
+	{"credit_limit", field_limit},
+	{"open_to_buy", field_otb},
+	{"status", field_status},
+};
+
+static size_t slot_of(const struct gw_credit_table *t,
+		      const uint8_t token[GW_CARD_TOKEN_LEN])
+{
+	uint64_t h;
+
+	memcpy(&h, token, sizeof(h));
+	return (size_t)h & t->mask;
+}
+
+struct gw_credit_line *gw_credit_find(const struct gw_credit_table *t,
+				      const uint8_t token[GW_CARD_TOKEN_LEN])
+{
+	if (t == NULL || token == NULL || t->count == 0)
+		return NULL;
+	for (size_t i = slot_of(t, token);; i = (i + 1) & t->mask) {
+		uint32_t s = t->slots[i];
+
+		if (s == 0)
+			return NULL;
+		if (CRYPTO_memcmp(t->lines[s - 1].token, token,
+				  GW_CARD_TOKEN_LEN) == 0)
+			return &t->lines[s - 1];
+	}
+}
+
+/* Indexes line @idx; returns the index of an earlier line holding the same
+ * token, or -1 when the card is new. */
+static long insert(struct gw_credit_table *t, size_t idx)
+{
+	const uint8_t *tok = t->lines[idx].token;
+
+	for (size_t i = slot_of(t, tok);; i = (i + 1) & t->mask) {
+		uint32_t s = t->slots[i];
+
+		if (s == 0) {
+			t->slots[i] = (uint32_t)idx + 1;
+			return -1;
+		}
+		if (memcmp(t->lines[s - 1].token, tok, GW_CARD_TOKEN_LEN) == 0)
+			return (long)(s - 1);
+	}
+}
+
+/* Splits @s on commas into at most NFIELDS fields; returns how many were
+ * found, NFIELDS + 1 when there are more. */
+static int split(char *s, char *f[NFIELDS])
+{
+	int n = 0;
+
+	for (;;) {
+		if (n == NFIELDS)
+			return NFIELDS + 1;
+		f[n++] = s;
+		s = strchr(s, ',');
+		if (s == NULL)
+			return n;
+		*s++ = '\0';
+	}
+}
+
+static bool is_blank(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s != ' ' && *s != '\t')
+			return false;
+	return true;
+}
+
+/* Parses one data line into @ps->line.  0, or -EINVAL with the failing
+ * field's name in *@field and the reason in ps->why. */
+static int parse_line(struct parse *ps, char *s, const char **field)
+{
+	char *f[NFIELDS];
+	int n = split(s, f);
+
+	if (n > NFIELDS) {
+		*field = fields[NFIELDS - 1].name;
+		snprintf(ps->why, sizeof(ps->why),
+			 "more than 5 fields in the line");
+		return -EINVAL;
+	}
+	for (int i = 0; i < NFIELDS; i++) {
+		int ret;
+
+		*field = fields[i].name;
+		if (i >= n) {
+			snprintf(ps->why, sizeof(ps->why), "missing");
+			return -EINVAL;
+		}
+		ret = fields[i].parse(ps, f[i]);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Reads the whole of @path into a NUL-terminated buffer. */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || st.st_size < 0 ||
+	    (uint64_t)st.st_size > FILE_MAX) {
+		snprintf(err, errlen, "%s: not a readable file under 1 GiB",
+			 path);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	*len = fread(buf, 1, (size_t)st.st_size, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[*len] = '\0';
+out:
+	fclose(f);
+	return buf;
+}
+
+/* Sizes the table for at most @maxlines lines: the index holds at least
+ * twice as many slots so that probes stay short. */
+static struct gw_credit_table *table_new(size_t maxlines)
+{
+	struct gw_credit_table *t = calloc(1, sizeof(*t));
+	size_t cap = 16;
+
+	if (t == NULL)
+		return NULL;
+	while (cap < 2 * maxlines)
+		cap *= 2;
+	t->lines = calloc(maxlines ? maxlines : 1, sizeof(*t->lines));
+	t->slots = calloc(cap, sizeof(*t->slots));
+	t->mask = cap - 1;
+	if (t->lines == NULL || t->slots == NULL) {
+		gw_credit_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static size_t count_lines(const char *buf, size_t len)
+{
+	size_t n = 1;
+
+	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf)));
+	     p++)
+		n++;
+	return n;
+}
+
+/* Loads every line of @buf into @t.  0, or -EINVAL with @err filled. */
+static int load_lines(struct gw_credit_table *t, char *buf, const char *path,
+		      const struct gw_card_tokenizer *tk, char *err,
+		      size_t errlen)
+{
+	struct parse ps = {.tk = tk};
+	const char *field = "";
+	unsigned long lineno = 0;
+	char *next = buf;
+	int ret = 0;
+
+	while (next != NULL && ret == 0) {
+		char *s = next;
+		size_t n;
+		long dup;
+
+		lineno++;
+		next = strchr(s, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		n = strlen(s);
+		if (n > 0 && s[n - 1] == '\r')
+			s[n - 1] = '\0';
+		if (s[0] == '#' || is_blank(s))
+			continue;
+		if (t->count == 0 && strncmp(s, "pan,", 4) == 0)
+			continue;
+		ps.line = &t->lines[t->count];
+		ret = parse_line(&ps, s, &field);
+		if (ret != 0)
+			break;
+		dup = insert(t, t->count);
+		if (dup >= 0) {
+			snprintf(ps.why, sizeof(ps.why),
+				 "the same card as an earlier line");
+			ret = -EINVAL;
+			field = "pan";
+			break;
+		}
+		t->count++;
+	}
+	if (ret != 0)
+		snprintf(err, errlen, "%s:%lu: field %s: %s", path, lineno,
+			 field, ps.why);
+	return ret;
+}
+
+struct gw_credit_table *gw_credit_load(const char *path,
+				       const struct gw_card_tokenizer *tk,
+				       char *err, size_t errlen)
+{
+	struct gw_credit_table *t = NULL;
+	size_t len = 0;
+	char *buf;
+
+	if (path == NULL || tk == NULL || err == NULL || errlen == 0)
+		return NULL;
+	err[0] = '\0';
+	buf = slurp(path, &len, err, errlen);
+	if (buf == NULL)
+		return NULL;
+	t = table_new(count_lines(buf, len));
+	if (t == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto out;
+	}
+	if (load_lines(t, buf, path, tk, err, errlen) != 0) {
+		gw_credit_free(t);
+		t = NULL;
+	}
+out:
+	/* The buffer held every card number in clear. */
+	OPENSSL_cleanse(buf, len + 1);
+	free(buf);
+	return t;
+}
+
+void gw_credit_free(struct gw_credit_table *t)
+{
+	if (t == NULL)
+		return;
+	free(t->lines);
+	free(t->slots);
+	free(t);
+}
+
+size_t gw_credit_count(const struct gw_credit_table *t)
+{
+	return t == NULL ? 0 : t->count;
+}
+
+uint64_t gw_credit_otb(const struct gw_credit_line *l)
+{
+	return __atomic_load_n(&l->otb, __ATOMIC_ACQUIRE);
+}
+
+uint64_t gw_credit_debit(struct gw_credit_line *l, uint64_t want,
+			 int partial_ok)
+{
+	uint64_t cur = __atomic_load_n(&l->otb, __ATOMIC_ACQUIRE);
+	uint64_t take;
+
+	if (want == 0)
+		return 0;
+	do {
+		if (cur >= want)
+			take = want;
+		else if (partial_ok && cur > 0)
+			take = cur;
+		else
+			return 0;
+	} while (!__atomic_compare_exchange_n(&l->otb, &cur, cur - take, false,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+	return take;
+}
+
+void gw_credit_credit(struct gw_credit_line *l, uint64_t amount)
+{
+	uint64_t cur = __atomic_load_n(&l->otb, __ATOMIC_ACQUIRE);
+	uint64_t next;
+
+	do {
+		/* Written so that a huge @amount cannot wrap around. */
+		if (cur >= l->limit || amount >= l->limit - cur)
+			next = l->limit;
+		else
+			next = cur + amount;
+		if (next == cur)
+			return;
+	} while (!__atomic_compare_exchange_n(&l->otb, &cur, next, false,
+					      __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE));
+}

@@ -1,0 +1,28 @@
+/*
+ * The TLS side of link 1: the server context built from the PKI directory
+ * and the merchant identity of a connection's client certificate.  Sockets
+ * and threads are server.c's.
+ */
+#ifndef GW_CTL_TLS_H
+#define GW_CTL_TLS_H
+
+#include <stddef.h>
+
+#include <openssl/ssl.h>
+
+/*
+ * A TLS 1.3-only server context: certificate and key from @dir/server.crt
+ * and server.key, chain from chain.pem, client certificates verified
+ * against root.crt (trust anchor) with issuing.crt as intermediate and
+ * crl.pem for revocation.  A client may connect without a certificate so
+ * that it can enroll.  The context or NULL with the reason in @err.
+ */
+SSL_CTX *gw_tls_server_ctx(const char *dir, char *err, size_t errlen);
+
+/* The merchant id of @ssl's verified client certificate into @out.  0,
+ * -ENOENT (no certificate), -EACCES (not verified) or -EINVAL (no merchant
+ * id in it). */
+__attribute__((warn_unused_result)) int
+gw_tls_peer_merchant(SSL *ssl, char *out, size_t outlen);
+
+#endif
