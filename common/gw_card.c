@@ -13,8 +13,8 @@
 
 #include "gw_card.h"
 
-#define PAN_MIN 12
-#define PAN_MAX 19
+#define PAN_MIN	  12
+#define PAN_MAX	  19
 #define MASK_HEAD 6
 #define MASK_TAIL 4
 
@@ -90,8 +90,8 @@ struct gw_card_tokenizer *gw_card_tokenizer_new(const uint8_t key[32])
 	t->tmpl = EVP_MAC_CTX_new(t->mac);
 	if (t->tmpl == NULL)
 		goto err;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     digest, 0);
+	params[0] =
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!EVP_MAC_init(t->tmpl, key, 32, params))
 		goto err;

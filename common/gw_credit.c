@@ -14,8 +14,8 @@
 
 #include "gw_credit.h"
 
-#define NFIELDS 5
-#define ECHO_MAX 6	     /* characters of a bad value shown in errors */
+#define NFIELDS	 5
+#define ECHO_MAX 6	    /* characters of a bad value shown in errors */
 #define FILE_MAX (1u << 30) /* refuse card files above 1 GiB */
 
 /*
@@ -118,8 +118,8 @@ static int field_expiry(struct parse *ps, const char *v)
 
 	if (strlen(v) != 4 || !all_digits(v)) {
 		echo(v, shown);
-		snprintf(ps->why, sizeof(ps->why),
-			 "not 4 digits YYMM: \"%s\"", shown);
+		snprintf(ps->why, sizeof(ps->why), "not 4 digits YYMM: \"%s\"",
+			 shown);
 		return -EINVAL;
 	}
 	mm = (unsigned)(v[2] - '0') * 10 + (unsigned)(v[3] - '0');
@@ -157,8 +157,8 @@ static int field_status(struct parse *ps, const char *v)
 
 	if (strcmp(v, "A") != 0 && strcmp(v, "B") != 0 && strcmp(v, "L") != 0) {
 		echo(v, shown);
-		snprintf(ps->why, sizeof(ps->why),
-			 "not A, B or L: \"%s\"", shown);
+		snprintf(ps->why, sizeof(ps->why), "not A, B or L: \"%s\"",
+			 shown);
 		return -EINVAL;
 	}
 	ps->line->status = (uint8_t)v[0];
@@ -169,11 +169,11 @@ static const struct {
 	const char *name;
 	field_fn parse;
 } fields[NFIELDS] = {
-	{"pan", field_pan},
-	{"expiry", field_expiry},
-	{"credit_limit", field_limit},
-	{"open_to_buy", field_otb},
-	{"status", field_status},
+    {"pan", field_pan},
+    {"expiry", field_expiry},
+    {"credit_limit", field_limit},
+    {"open_to_buy", field_otb},
+    {"status", field_status},
 };
 
 static size_t slot_of(const struct gw_credit_table *t,
@@ -333,8 +333,8 @@ static size_t count_lines(const char *buf, size_t len)
 {
 	size_t n = 1;
 
-	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf)));
-	     p++)
+	for (const char *p = buf;
+	     (p = memchr(p, '\n', len - (size_t)(p - buf))); p++)
 		n++;
 	return n;
 }
@@ -469,7 +469,6 @@ void gw_credit_credit(struct gw_credit_line *l, uint64_t amount)
 			next = cur + amount;
 		if (next == cur)
 			return;
-	} while (!__atomic_compare_exchange_n(&l->otb, &cur, next, false,
-					      __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE));
+	} while (!__atomic_compare_exchange_n(
+	    &l->otb, &cur, next, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 }

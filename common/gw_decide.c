@@ -61,13 +61,10 @@ static const struct {
 	bool (*match)(const struct rule_in *in);
 	uint8_t code;
 } rules[] = {
-	{bad_card, GW_RC_INVALID_CARD},
-	{blocked, GW_RC_RESTRICTED},
-	{lost, GW_RC_NOT_PERMITTED},
-	{unknown_status, GW_RC_RESTRICTED},
-	{expired, GW_RC_EXPIRED},
-	{zero_amount, GW_RC_INVALID_AMOUNT},
-	{above_referral, GW_RC_REFER},
+    {bad_card, GW_RC_INVALID_CARD}, {blocked, GW_RC_RESTRICTED},
+    {lost, GW_RC_NOT_PERMITTED},    {unknown_status, GW_RC_RESTRICTED},
+    {expired, GW_RC_EXPIRED},	    {zero_amount, GW_RC_INVALID_AMOUNT},
+    {above_referral, GW_RC_REFER},
 };
 
 /* Runs the card rules; true with d filled when one of them decided. */
@@ -136,7 +133,7 @@ void gw_decide_apply(const struct gw_policy *p, const struct gw_req *r,
 
 	if (card_rules(&in, d))
 		return;
-	got = gw_credit_debit(line, r->amount,
-			      (flags & GW_FLAG_PARTIAL_OK) != 0);
+	got =
+	    gw_credit_debit(line, r->amount, (flags & GW_FLAG_PARTIAL_OK) != 0);
 	funds(r->amount, got, d);
 }

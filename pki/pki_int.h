@@ -1,0 +1,108 @@
+/*
+ * What the PKI library's files share and nothing outside pki/ needs: error
+ * messages, file access, certificate assembly, the issuing CA's key and the
+ * serial/index registry.  The public interface stays in gw_pki.h.
+ */
+#ifndef GW_PKI_INT_H
+#define GW_PKI_INT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define GW_PKI_ID_MAX	32
+#define GW_PKI_FILE_MAX (64 * 1024)
+#define GW_PKI_DAY	86400L
+
+/* Formats a message into @err when the caller gave room for one. */
+void gw_pki_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Copies untrusted bytes for a message: at most @outlen - 1 characters,
+ * anything not printable ASCII replaced by '?'. */
+void gw_pki_printable(const unsigned char *in, size_t inlen, char *out,
+		      size_t outlen);
+
+/* 1 when @id (of @len bytes) is a merchant id: [A-Za-z0-9._-]{1,32}. */
+int gw_pki_id_valid(const char *id, size_t len);
+
+/* @dir/@name into @out.  0 or -ENAMETOOLONG. */
+int gw_pki_path(char *out, size_t outlen, const char *dir, const char *name);
+
+/* Writes @len bytes to @path with @mode, failing with -EEXIST when @excl
+ * and the file exists.  A file left half written is removed. */
+int gw_pki_write_file(const char *path, const void *buf, size_t len,
+		      mode_t mode, int excl);
+
+/* Reads a whole file of at most GW_PKI_FILE_MAX bytes into a buffer the
+ * caller frees with OPENSSL_clear_free(*buf, *len).  With @secret, refuses
+ * a file that group or others may read (-EPERM). */
+int gw_pki_read_file(const char *path, unsigned char **buf, size_t *len,
+		     int secret);
+
+/* Writes @cert as PEM, replacing the file unless @excl. */
+int gw_pki_put_cert(const char *path, X509 *cert, int excl);
+
+/* One extension in OpenSSL's configuration syntax. */
+struct gw_pki_ext {
+	int nid;
+	const char *value;
+};
+
+/* What a certificate is made of; the issuer signs with SHA-256. */
+struct gw_pki_tmpl {
+	const char *cn;
+	EVP_PKEY *subject_key;	/* public half is used */
+	X509 *issuer;		/* NULL: self-signed by subject_key */
+	EVP_PKEY *issuer_key;
+	uint64_t serial;
+	time_t not_before;
+	long seconds;
+	const struct gw_pki_ext *ext;
+	size_t n_ext;
+	const char *san; /* subjectAltName value, or NULL */
+};
+
+/* A signed certificate, or NULL with a message in @err. */
+X509 *gw_pki_cert_make(const struct gw_pki_tmpl *t, char *err, size_t errlen);
+
+/* The single subject CN of @name into @out.  0, -ENOENT (none), -EINVAL
+ * (several, or embedded NUL) or -ENOSPC. */
+int gw_pki_name_cn(const X509_NAME *name, char *out, size_t outlen);
+
+/* The issuing CA, loaded from a PKI directory. */
+struct gw_pki_ca {
+	X509 *cert;
+	EVP_PKEY *key;
+};
+
+int gw_pki_ca_load(struct gw_pki_ca *ca, const char *dir, char *err,
+		   size_t errlen);
+void gw_pki_ca_release(struct gw_pki_ca *ca);
+
+/* An empty CRL from @ca carrying @number, valid for @days. */
+X509_CRL *gw_pki_crl_make(const struct gw_pki_ca *ca, uint64_t number,
+			  long days);
+
+/*
+ * The serial file and index.txt, held under an exclusive lock from open to
+ * close so that concurrent issuers neither share a serial nor interleave
+ * index lines.
+ */
+struct gw_pki_reg {
+	int fd;
+	uint64_t serial; /* the next serial to use */
+	char index[4096];
+};
+
+int gw_pki_reg_open(struct gw_pki_reg *r, const char *dir, char *err,
+		    size_t errlen);
+/* Consumes the serial of @cert and appends its index line. */
+int gw_pki_reg_commit(struct gw_pki_reg *r, X509 *cert, const char *id,
+		      char *err, size_t errlen);
+void gw_pki_reg_close(struct gw_pki_reg *r);
+
+#endif
