@@ -63,22 +63,20 @@ struct gcm_ops {
 	{                                                                      \
 		IMB_AES##bits##_GCM_PRE(m, key, kd);                           \
 	}                                                                      \
-	static void enc##bits(IMB_MGR *m, const struct gcm_key_data *kd,       \
-			      struct gcm_context_data *ctx, uint8_t *out,      \
-			      const uint8_t *in, uint64_t len,                 \
-			      const uint8_t *iv, const uint8_t *aad,           \
-			      uint64_t aad_len, uint8_t *tag,                  \
-			      uint64_t tag_len)                                \
+	static void enc##bits(                                                 \
+	    IMB_MGR *m, const struct gcm_key_data *kd,                         \
+	    struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,     \
+	    uint64_t len, const uint8_t *iv, const uint8_t *aad,               \
+	    uint64_t aad_len, uint8_t *tag, uint64_t tag_len)                  \
 	{                                                                      \
 		IMB_AES##bits##_GCM_ENC(m, kd, ctx, out, in, len, iv, aad,     \
 					aad_len, tag, tag_len);                \
 	}                                                                      \
-	static void dec##bits(IMB_MGR *m, const struct gcm_key_data *kd,       \
-			      struct gcm_context_data *ctx, uint8_t *out,      \
-			      const uint8_t *in, uint64_t len,                 \
-			      const uint8_t *iv, const uint8_t *aad,           \
-			      uint64_t aad_len, uint8_t *tag,                  \
-			      uint64_t tag_len)                                \
+	static void dec##bits(                                                 \
+	    IMB_MGR *m, const struct gcm_key_data *kd,                         \
+	    struct gcm_context_data *ctx, uint8_t *out, const uint8_t *in,     \
+	    uint64_t len, const uint8_t *iv, const uint8_t *aad,               \
+	    uint64_t aad_len, uint8_t *tag, uint64_t tag_len)                  \
 	{                                                                      \
 		IMB_AES##bits##_GCM_DEC(m, kd, ctx, out, in, len, iv, aad,     \
 					aad_len, tag, tag_len);                \
@@ -89,9 +87,9 @@ GCM_WRAPPERS(192)
 GCM_WRAPPERS(256)
 
 static const struct gcm_ops gcm_table[] = {
-	{16, pre128, enc128, dec128},
-	{24, pre192, enc192, dec192},
-	{32, pre256, enc256, dec256},
+    {16, pre128, enc128, dec128},
+    {24, pre192, enc192, dec192},
+    {32, pre256, enc256, dec256},
 };
 
 static const struct gcm_ops *ops_for(unsigned key_len)
@@ -165,8 +163,8 @@ int gw_aead_seal(const struct gw_aead_key *k, const uint8_t iv[GW_AEAD_IV_LEN],
 	if (m == NULL)
 		return -ENOMEM;
 
-	ops->enc(m, &k->gdata, &ctx, len ? out : scratch, len ? in : empty,
-		 len, iv, aad_len ? aad : empty, aad_len, tag, tag_len);
+	ops->enc(m, &k->gdata, &ctx, len ? out : scratch, len ? in : empty, len,
+		 iv, aad_len ? aad : empty, aad_len, tag, tag_len);
 	/* The context holds the hash state and an encrypted counter block. */
 	OPENSSL_cleanse(&ctx, sizeof(ctx));
 	return 0;
@@ -191,8 +189,8 @@ int gw_aead_open(const struct gw_aead_key *k, const uint8_t iv[GW_AEAD_IV_LEN],
 
 	/* The library decrypts and computes the tag in one pass; the
 	 * plaintext is only released once the tag has been compared. */
-	ops->dec(m, &k->gdata, &ctx, len ? out : scratch, len ? in : empty,
-		 len, iv, aad_len ? aad : empty, aad_len, calc, tag_len);
+	ops->dec(m, &k->gdata, &ctx, len ? out : scratch, len ? in : empty, len,
+		 iv, aad_len ? aad : empty, aad_len, calc, tag_len);
 	if (!gw_ct_equal(calc, tag, tag_len)) {
 		if (len != 0)
 			OPENSSL_cleanse(out, len);

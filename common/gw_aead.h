@@ -17,9 +17,14 @@
 #define GW_AEAD_SALT_LEN 4
 #define GW_AEAD_KEY_LEN 32 /* the protocol uses AES-256-GCM */
 
-/* An expanded AES-GCM key.  key_len is 16, 24 or 32. */
+/*
+ * An expanded AES-GCM key.  key_len is 16, 24 or 32.  The library's own
+ * type is aligned only when LINUX is defined before its header, and its
+ * SSE and AVX2 code faults on key data that is not 16-byte aligned, so the
+ * alignment is stated here whatever the include order.
+ */
 struct gw_aead_key {
-	struct gcm_key_data gdata; /* 64-byte aligned by its own type */
+	struct gcm_key_data gdata __attribute__((aligned(64)));
 	unsigned key_len;
 };
 

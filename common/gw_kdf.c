@@ -14,7 +14,7 @@
 
 #include "gw_kdf.h"
 
-#define HASH_LEN 32
+#define HASH_LEN     32
 #define HKDF_MAX_OUT (255 * HASH_LEN) /* RFC 5869 section 2.3 */
 
 /* Salt of the master-key subkeys: names the scheme, so that a future
@@ -54,16 +54,15 @@ int gw_hkdf_sha256(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
 						(char *)"SHA256", 0);
 	*p++ = OSSL_PARAM_construct_octet_string(
-		OSSL_KDF_PARAM_KEY, ikm_len ? (void *)ikm : (void *)empty,
-		ikm_len);
+	    OSSL_KDF_PARAM_KEY, ikm_len ? (void *)ikm : (void *)empty, ikm_len);
 	/* Leaving the salt out makes OpenSSL use HashLen zeros, which is
 	 * what RFC 5869 section 2.2 asks for an absent salt. */
 	if (salt_len != 0)
 		*p++ = OSSL_PARAM_construct_octet_string(
-			OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+		    OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
 	if (info_len != 0)
 		*p++ = OSSL_PARAM_construct_octet_string(
-			OSSL_KDF_PARAM_INFO, (void *)info, info_len);
+		    OSSL_KDF_PARAM_INFO, (void *)info, info_len);
 	*p = OSSL_PARAM_construct_end();
 
 	if (EVP_KDF_derive(ctx, out, out_len, params) != 1) {

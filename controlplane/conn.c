@@ -112,6 +112,18 @@ static int accept_peer(struct gw_conn *c)
 	return 0;
 }
 
+/* Frees a message and wipes its line, which may hold an enrollment
+ * secret. */
+static void release(struct gw_link_msg *m)
+{
+	if (m->payload)
+		OPENSSL_cleanse(m->payload, m->payload_len);
+	gw_link_msg_clear(m);
+	m->payload = NULL;
+	m->payload_len = 0;
+	OPENSSL_cleanse(m->line, sizeof(m->line));
+}
+
 void gw_conn_run(struct gw_conn *c)
 {
 	struct gw_link_msg m;
@@ -131,16 +143,13 @@ void gw_conn_run(struct gw_conn *c)
 		if (ret)
 			break;
 		ret = dispatch(c, &m);
-		gw_link_msg_clear(&m);
-		/* The line may have held an enrollment secret. */
-		OPENSSL_cleanse(m.line, sizeof(m.line));
+		release(&m);
 		if (ret)
 			break;
 	}
 	SSL_shutdown(c->ssl);
 out:
-	gw_link_msg_clear(&m);
-	OPENSSL_cleanse(m.line, sizeof(m.line));
+	release(&m);
 	log_info("conn %lu: closed", c->number);
 	SSL_free(c->ssl);
 	c->ssl = NULL;

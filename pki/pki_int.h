@@ -37,9 +37,10 @@ int gw_pki_path(char *out, size_t outlen, const char *dir, const char *name);
 int gw_pki_write_file(const char *path, const void *buf, size_t len,
 		      mode_t mode, int excl);
 
-/* Reads a whole file of at most GW_PKI_FILE_MAX bytes into a buffer the
- * caller frees with OPENSSL_clear_free(*buf, *len).  With @secret, refuses
- * a file that group or others may read (-EPERM). */
+/* Reads a whole file of at most GW_PKI_FILE_MAX bytes into a buffer of
+ * *@len + 1 bytes ending in NUL, which the caller frees with
+ * OPENSSL_clear_free.  With @secret, refuses a file that group or others
+ * may read (-EPERM). */
 int gw_pki_read_file(const char *path, unsigned char **buf, size_t *len,
 		     int secret);
 

@@ -1,0 +1,309 @@
+/*
+ * merchant-sim's command line: a table of options, each with the parser
+ * of its value and the range it accepts.  Nothing here opens files; the
+ * modules that use a path report its problems.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw_decide.h"
+#include "opts.h"
+
+struct opt;
+typedef int (*opt_fn)(struct sim_opts *o, const struct opt *d, const char *val,
+		      char *err, size_t errlen);
+
+struct opt {
+	const char *name;
+	opt_fn parse; /* NULL: a flag without value */
+	size_t off;
+	double min;
+	double max;
+	size_t set_off; /* offset of an int set to 1 when given, or 0 */
+};
+
+static void *field(struct sim_opts *o, size_t off)
+{
+	return (char *)o + off;
+}
+
+static int opt_str(struct sim_opts *o, const struct opt *d, const char *val,
+		   char *err, size_t errlen)
+{
+	if (val[0] == '\0') {
+		snprintf(err, errlen, "--%s: empty value", d->name);
+		return -EINVAL;
+	}
+	*(const char **)field(o, d->off) = val;
+	return 0;
+}
+
+static int opt_u64(struct sim_opts *o, const struct opt *d, const char *val,
+		   char *err, size_t errlen)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (val[0] < '0' || val[0] > '9' || *end != '\0' || errno != 0 ||
+	    (double)v < d->min || (double)v > d->max) {
+		snprintf(err, errlen,
+			 "--%s: expected a whole number from %.0f to %.0f",
+			 d->name, d->min, d->max);
+		return -EINVAL;
+	}
+	*(uint64_t *)field(o, d->off) = v;
+	return 0;
+}
+
+static int opt_double(struct sim_opts *o, const struct opt *d, const char *val,
+		      char *err, size_t errlen)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(val, &end);
+	if (end == val || *end != '\0' || errno != 0 || !isfinite(v) ||
+	    v < d->min || v > d->max) {
+		snprintf(err, errlen, "--%s: expected a number from %g to %g",
+			 d->name, d->min, d->max);
+		return -EINVAL;
+	}
+	*(double *)field(o, d->off) = v;
+	return 0;
+}
+
+static int opt_control(struct sim_opts *o, const struct opt *d, const char *val,
+		       char *err, size_t errlen)
+{
+	if (sim_opts_hostport(val, o->host, sizeof(o->host), o->port) < 0) {
+		snprintf(err, errlen, "--%s: expected HOST:PORT", d->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#define OFF(f) offsetof(struct sim_opts, f)
+
+/* Ranges keep a typo from running for days or allocating the world. */
+static const struct opt opts[] = {
+    {"control", opt_control, 0, 0, 0, 0},
+    {"ca", opt_str, OFF(ca), 0, 0, 0},
+    {"secrets", opt_str, OFF(secrets), 0, 0, 0},
+    {"state-dir", opt_str, OFF(state_dir), 0, 0, 0},
+    {"cards", opt_str, OFF(cards), 0, 0, 0},
+    {"merchants", opt_u64, OFF(merchants), 1, 65535, 0},
+    {"rate", opt_double, OFF(rate), 0.001, 1e8, 0},
+    {"seconds", opt_double, OFF(seconds), 0.001, 1e7, OFF(seconds_set)},
+    {"count", opt_u64, OFF(count), 0, 1e12, OFF(count_set)},
+    {"inflight", opt_u64, OFF(inflight), 1, 4096, 0},
+    {"timeout-ms", opt_u64, OFF(timeout_ms), 1, 600000, 0},
+    {"retries", opt_u64, OFF(retries), 0, 100, 0},
+    {"partial-ratio", opt_double, OFF(partial_ratio), 0, 1, 0},
+    {"referral-amount", opt_u64, OFF(referral_amount), 0, 1e15, 0},
+    {"seed", opt_u64, OFF(seed), 0, 1.8e19, OFF(seed_set)},
+    {"report", opt_str, OFF(report), 0, 0, 0},
+    {"script", opt_str, OFF(script), 0, 0, 0},
+    {"bad-input", NULL, OFF(bad_input), 0, 0, 0},
+};
+
+int sim_opts_hostport(const char *s, char *host, size_t hostlen, char port[6])
+{
+	const char *colon, *h = s;
+	size_t hl;
+	char *end;
+	unsigned long p;
+
+	if (s[0] == '[') {
+		colon = strstr(s, "]:");
+		if (!colon)
+			return -EINVAL;
+		h = s + 1;
+		hl = (size_t)(colon - h);
+		colon++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon || memchr(s, ':', (size_t)(colon - s)))
+			return -EINVAL;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= hostlen)
+		return -EINVAL;
+	errno = 0;
+	p = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno != 0 ||
+	    p == 0 || p > 65535)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, 6, "%lu", p);
+	return 0;
+}
+
+static void defaults(struct sim_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rate = SIM_DEFAULT_RATE;
+	o->seconds = SIM_DEFAULT_SECONDS;
+	o->inflight = SIM_DEFAULT_INFLIGHT;
+	o->timeout_ms = SIM_DEFAULT_TIMEOUT_MS;
+	o->retries = SIM_DEFAULT_RETRIES;
+	o->partial_ratio = SIM_DEFAULT_PARTIAL;
+	o->referral_amount = GW_REFERRAL_DEFAULT;
+}
+
+static const struct opt *lookup(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strlen(opts[i].name) == len &&
+		    memcmp(opts[i].name, name, len) == 0)
+			return &opts[i];
+	return NULL;
+}
+
+static int required(const struct sim_opts *o, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} req[] = {
+	    {"ca", OFF(ca)},
+	    {"secrets", OFF(secrets)},
+	    {"state-dir", OFF(state_dir)},
+	    {"cards", OFF(cards)},
+	};
+	size_t i;
+
+	if (o->host[0] == '\0') {
+		snprintf(err, errlen, "--control is required");
+		return -EINVAL;
+	}
+	for (i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+		if (*(const char *const *)((const char *)o + req[i].off))
+			continue;
+		snprintf(err, errlen, "--%s is required", req[i].name);
+		return -EINVAL;
+	}
+	if (o->seconds_set && o->count_set) {
+		snprintf(err, errlen,
+			 "--seconds and --count exclude each other");
+		return -EINVAL;
+	}
+	if (o->script && (o->seconds_set || o->count_set)) {
+		snprintf(
+		    err, errlen,
+		    "--script sends its own lines; drop --seconds and --count");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* One option at argv[*i]; advances *i past its value. */
+static int one(struct sim_opts *o, int argc, char *const argv[], int *i,
+	       char *err, size_t errlen)
+{
+	const char *arg = argv[*i], *eq, *val;
+	const struct opt *d;
+	size_t len;
+	char shown[40];
+
+	if (strncmp(arg, "--", 2) != 0) {
+		snprintf(err, errlen, "unexpected argument");
+		return -EINVAL;
+	}
+	eq = strchr(arg + 2, '=');
+	len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+	d = lookup(arg + 2, len);
+	if (!d) {
+		/* The argument is the user's own, but keep it short. */
+		snprintf(shown, sizeof(shown), "%.32s", arg);
+		snprintf(err, errlen, "unknown option %s", shown);
+		return -EINVAL;
+	}
+	if (!d->parse) {
+		if (eq) {
+			snprintf(err, errlen, "--%s takes no value", d->name);
+			return -EINVAL;
+		}
+		*(int *)field(o, d->off) = 1;
+		return 0;
+	}
+	if (eq) {
+		val = eq + 1;
+	} else {
+		if (*i + 1 >= argc) {
+			snprintf(err, errlen, "--%s needs a value", d->name);
+			return -EINVAL;
+		}
+		val = argv[++*i];
+	}
+	if (d->set_off)
+		*(int *)field(o, d->set_off) = 1;
+	return d->parse(o, d, val, err, errlen);
+}
+
+int sim_opts_parse(struct sim_opts *o, int argc, char *const argv[], char *err,
+		   size_t errlen)
+{
+	int i, rc;
+
+	defaults(o);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return SIM_OPTS_HELP;
+		rc = one(o, argc, argv, &i, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	return required(o, err, errlen);
+}
+
+int sim_opts_load_wanted(const struct sim_opts *o)
+{
+	if (o->script)
+		return 0;
+	/* A bad-input run sends only what it needs unless asked for load. */
+	if (o->bad_input && !o->seconds_set && !o->count_set)
+		return 0;
+	return !o->count_set || o->count > 0;
+}
+
+void sim_opts_usage(FILE *f)
+{
+	fputs(
+	    "usage: merchant-sim --control HOST:PORT --ca ROOT.crt --secrets FILE\n"
+	    "                    --state-dir DIR --cards FILE [options]\n"
+	    "\n"
+	    "Simulated merchant servers: enroll with gw-control, open sessions, send\n"
+	    "authorizations to the data plane and check every answer.\n"
+	    "\n"
+	    "  --merchants N        merchants to run (default: every line of --secrets)\n"
+	    "  --rate R             requests per second, all merchants (default 2000)\n"
+	    "  --seconds S          send for S seconds (default 10)\n"
+	    "  --count C            send C requests instead\n"
+	    "  --inflight K         outstanding requests per merchant (default 8)\n"
+	    "  --timeout-ms T       retransmit after T ms without answer (default 200)\n"
+	    "  --retries N          retransmissions before a timeout (default 5)\n"
+	    "  --partial-ratio F    share of requests accepting partial approval (0.3)\n"
+	    "  --referral-amount N  the data plane's referral amount (default 500000)\n"
+	    "  --seed N             seed of the traffic's random choices\n"
+	    "  --report FILE        write the results as JSON to FILE\n"
+	    "  --script FILE        send FILE's requests in order, one at a time:\n"
+	    "                       pan,expiry,amount,flags,expected_code,expected_amount\n"
+	    "  --bad-input          send one datagram of each malformed kind and expect\n"
+	    "                       no answer (alone: with one valid request, no load)\n"
+	    "\n"
+	    "Exit status: 0 when every request was answered as expected, 1 otherwise,\n"
+	    "2 on a usage error.\n",
+	    f);
+}

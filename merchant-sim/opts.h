@@ -1,0 +1,62 @@
+/*
+ * merchant-sim's command line: the options, their defaults and their
+ * checks.  Acting on them is main.c's.
+ */
+#ifndef SIM_OPTS_H
+#define SIM_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SIM_DEFAULT_RATE       2000
+#define SIM_DEFAULT_SECONDS    10
+#define SIM_DEFAULT_INFLIGHT   8
+#define SIM_DEFAULT_TIMEOUT_MS 200
+#define SIM_DEFAULT_RETRIES    5
+#define SIM_DEFAULT_PARTIAL    0.3
+
+struct sim_opts {
+	char host[256]; /* without the brackets of an IPv6 literal */
+	char port[6];
+	const char *ca;
+	const char *secrets;
+	const char *state_dir;
+	const char *cards;
+	uint64_t merchants; /* 0: every line of the secrets file */
+	double rate;	    /* requests per second, all merchants together */
+	double seconds;	    /* how long to send; see count */
+	uint64_t count;	    /* requests to send; used when count_set */
+	int seconds_set;
+	int count_set;
+	uint64_t inflight;
+	uint64_t timeout_ms;
+	uint64_t retries;
+	double partial_ratio;
+	uint64_t referral_amount;
+	uint64_t seed;
+	int seed_set;
+	const char *report;
+	const char *script;
+	int bad_input;
+};
+
+/* Returned by sim_opts_parse for --help. */
+#define SIM_OPTS_HELP 1
+
+/*
+ * Parses @argv into @o, defaults first.  Returns 0, SIM_OPTS_HELP, or
+ * -EINVAL with one line in @err.  The strings in @o point into @argv.
+ */
+int sim_opts_parse(struct sim_opts *o, int argc, char *const argv[], char *err,
+		   size_t errlen);
+
+/* Splits "host:port" or "[v6]:port".  0 or -EINVAL. */
+int sim_opts_hostport(const char *s, char *host, size_t hostlen, char port[6]);
+
+/* Whether the run sends load (as opposed to a script or bad input only). */
+int sim_opts_load_wanted(const struct sim_opts *o);
+
+void sim_opts_usage(FILE *f);
+
+#endif
