@@ -140,15 +140,17 @@ int gw_sessrec_unwrap(const uint8_t wrap_key[GW_SECRET_LEN],
 	uint8_t blob[BLOB_LEN], plain[GW_SECRET_LEN];
 	char aad[AAD_MAX];
 	EVP_CIPHER_CTX *ctx = NULL;
-	int aad_len, n, ret = -EIO;
+	int aad_len, n, ret = -EINVAL;
 
-	if (wrap_key == NULL || r == NULL || hex == NULL)
+	if (r == NULL)
 		return -EINVAL;
-	if (hex_decode(hex, blob, BLOB_LEN) != 0)
-		return -EINVAL;
+	if (wrap_key == NULL || hex == NULL ||
+	    hex_decode(hex, blob, BLOB_LEN) != 0)
+		goto out;
 	aad_len = make_aad(r, aad);
 	if (aad_len < 0)
-		return -EINVAL;
+		goto out;
+	ret = -EIO;
 	ctx = EVP_CIPHER_CTX_new();
 	if (ctx == NULL)
 		goto out;

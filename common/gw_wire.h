@@ -72,8 +72,7 @@ struct gw_hdr {
  *   txn_id u64, amount u64 (minor units), orig_ref u64 (gateway reference
  *   of the original for capture/reverse/refund, else 0), currency u16
  *   (ISO 4217 numeric), expiry u16 (YYMM as a decimal number, 2812 =
- *   December 2028), pan_len u8, reserved u8, pan[19] ASCII digits
- *   zero-padded, pad u8.
+ *   December 2028), pan_len u8, pan[19] ASCII digits zero-padded.
  */
 #define GW_WIRE_REQ_LEN 48
 struct gw_req {

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "conn.h"
 #include "enroll.h"
@@ -15,6 +16,7 @@
 #include "gw_util.h"
 #include "log.h"
 #include "session.h"
+#include "store.h"
 #include "tls.h"
 
 struct command {
@@ -25,8 +27,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"ENROLL", 3, 0, gw_enroll_handle},
-	{"SESSION", 3, 1, gw_session_handle},
+    {"ENROLL", 3, 0, gw_enroll_handle},
+    {"SESSION", 3, 1, gw_session_handle},
 };
 
 redisContext *gw_conn_redis(struct gw_conn *c)
@@ -66,8 +68,9 @@ static int dispatch(struct gw_conn *c, struct gw_link_msg *m)
 
 	cmd = m->argc > 0 ? lookup(m->argv[0]) : NULL;
 	if (!cmd) {
-		gw_printable(m->argc > 0 ? m->argv[0] : "", m->argc > 0 ? strlen(m->argv[0]) : 0,
-			     verb, sizeof(verb));
+		gw_printable(m->argc > 0 ? m->argv[0] : "",
+			     m->argc > 0 ? strlen(m->argv[0]) : 0, verb,
+			     sizeof(verb));
 		log_info("conn %lu: unknown command \"%s\"", c->number, verb);
 		return gw_conn_fail(c, 400, "unknown command");
 	}
@@ -81,16 +84,32 @@ static int dispatch(struct gw_conn *c, struct gw_link_msg *m)
 	return cmd->handle(c, m);
 }
 
+/* Why a handshake failed, for the log: the certificate check's verdict
+ * when there was one, else OpenSSL's reason. */
+static const char *handshake_error(SSL *ssl)
+{
+	long v = SSL_get_verify_result(ssl);
+	const char *r;
+
+	if (v != X509_V_OK)
+		return X509_verify_cert_error_string(v);
+	r = ERR_reason_error_string(ERR_peek_last_error());
+	return r ? r : "closed or timed out";
+}
+
 /* Handshake and identity.  0 or -EACCES. */
 static int accept_peer(struct gw_conn *c)
 {
 	int ret;
 
 	if (SSL_accept(c->ssl) != 1) {
-		log_info("conn %lu: handshake with %s failed: %s", c->number,
-			 c->peer,
-			 ERR_reason_error_string(ERR_peek_last_error())
-				 ?: "closed or timed out");
+		/* A certificate that fails verification is worth a warning;
+		 * a dropped or confused handshake is routine. */
+		gw_log_emit(SSL_get_verify_result(c->ssl) != X509_V_OK
+				? GW_LOG_WARN
+				: GW_LOG_INFO,
+			    "conn %lu: handshake with %s failed: %s", c->number,
+			    c->peer, handshake_error(c->ssl));
 		ERR_clear_error();
 		return -EACCES;
 	}
@@ -104,7 +123,9 @@ static int accept_peer(struct gw_conn *c)
 		/* Verification failures end the handshake, so this is a
 		 * certificate of the right chain that names no merchant,
 		 * such as another of the gateway's own. */
-		log_warn("conn %lu: %s presented a certificate without merchant id", c->number, c->peer);
+		log_warn(
+		    "conn %lu: %s presented a certificate without merchant id",
+		    c->number, c->peer);
 		return -EACCES;
 	}
 	log_info("conn %lu: merchant %s connected from %s", c->number,

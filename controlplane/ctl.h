@@ -34,7 +34,7 @@ struct gw_conn {
 	SSL *ssl;
 	redisContext *redis;
 	unsigned long number; /* for logs */
-	char peer[64];        /* printable peer address, for logs */
+	char peer[64];	      /* printable peer address, for logs */
 	/* Set from a verified client certificate, else empty. */
 	char merchant[GW_MERCHANT_ID_MAX + 1];
 };

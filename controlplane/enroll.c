@@ -108,7 +108,9 @@ static X509 *issue(struct gw_conn *c, X509_REQ *csr, const char *id)
 				     c->cfg->cert_seconds, err, sizeof(err));
 	pthread_mutex_unlock(&issue_lock);
 	if (!cert)
-		log_err("conn %lu: issuing a certificate for merchant %s failed: %s", c->number, id, err);
+		log_err(
+		    "conn %lu: issuing a certificate for merchant %s failed: %s",
+		    c->number, id, err);
 	return cert;
 }
 
@@ -124,8 +126,11 @@ static int consume(struct gw_conn *c, const char *id, const char *hash,
 		return gw_conn_fail(c, 500, "enrollment store unavailable");
 	ret = gw_store_enroll_consume(rc, id, hash);
 	if (ret == -EACCES) {
-		log_warn("conn %lu: enrollment of merchant %s refused: secret unknown or already used", c->number, id);
-		return gw_conn_fail(c, 403, "enrollment secret unknown or already used");
+		log_warn(
+		    "conn %lu: enrollment of merchant %s refused: secret unknown or already used",
+		    c->number, id);
+		return gw_conn_fail(
+		    c, 403, "enrollment secret unknown or already used");
 	}
 	if (ret) {
 		log_err("conn %lu: enrollment of merchant %s: Redis failed",
@@ -152,12 +157,15 @@ int gw_enroll_handle(struct gw_conn *c, struct gw_link_msg *m)
 
 	if (gw_merchant_id_check(id)) {
 		gw_printable(id, strlen(id), shown, sizeof(shown));
-		log_warn("conn %lu: enrollment refused: bad merchant id \"%s\"", c->number, shown);
+		log_warn("conn %lu: enrollment refused: bad merchant id \"%s\"",
+			 c->number, shown);
 		return gw_conn_fail(c, 400, "bad merchant id");
 	}
 	csr = check_csr(m, id, &why);
 	if (!csr) {
-		log_warn("conn %lu: enrollment of merchant %s refused: bad CSR: %s", c->number, id, why);
+		log_warn(
+		    "conn %lu: enrollment of merchant %s refused: bad CSR: %s",
+		    c->number, id, why);
 		snprintf(reason, sizeof(reason), "bad CSR: %s", why);
 		return gw_conn_fail(c, 400, reason);
 	}
@@ -176,14 +184,15 @@ int gw_enroll_handle(struct gw_conn *c, struct gw_link_msg *m)
 		redisContext *rc = gw_conn_redis(c);
 
 		if (!rc || gw_store_enroll_restore(rc, id, hash))
-			log_err("conn %lu: merchant %s's enrollment secret could not be restored", c->number, id);
+			log_err(
+			    "conn %lu: merchant %s's enrollment secret could not be restored",
+			    c->number, id);
 		ret = gw_conn_fail(c, 500, "certificate issuance failed");
 		goto out;
 	}
 	ret = gw_link_write(c->ssl, "OK", pem, len);
 	log_info("conn %lu: merchant %s enrolled, certificate serial %ld",
-		 c->number, id,
-		 ASN1_INTEGER_get(X509_get0_serialNumber(cert)));
+		 c->number, id, ASN1_INTEGER_get(X509_get0_serialNumber(cert)));
 out:
 	OPENSSL_cleanse(hash, sizeof(hash));
 	free(pem);

@@ -13,10 +13,10 @@
 static enum gw_log_level max_level = GW_LOG_INFO;
 
 static const char *const level_names[] = {
-	[GW_LOG_ERR] = "error",
-	[GW_LOG_WARN] = "warning",
-	[GW_LOG_INFO] = "info",
-	[GW_LOG_DEBUG] = "debug",
+    [GW_LOG_ERR] = "error",
+    [GW_LOG_WARN] = "warning",
+    [GW_LOG_INFO] = "info",
+    [GW_LOG_DEBUG] = "debug",
 };
 
 void gw_log_set_level(enum gw_log_level level)
@@ -33,8 +33,8 @@ void gw_log_emit(enum gw_log_level level, const char *fmt, ...)
 
 	if (level > max_level)
 		return;
-	n = snprintf(line, sizeof(line), "gw-control: %s: ",
-		     level_names[level]);
+	n = snprintf(line, sizeof(line),
+		     "gw-control: %s: ", level_names[level]);
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);

@@ -17,12 +17,12 @@ enum gw_log_level {
 void gw_log_set_level(enum gw_log_level level);
 
 /* Writes one line atomically with respect to other threads. */
-__attribute__((format(printf, 2, 3))) void
-gw_log_emit(enum gw_log_level level, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void gw_log_emit(enum gw_log_level level,
+						       const char *fmt, ...);
 
-#define log_err(...) gw_log_emit(GW_LOG_ERR, __VA_ARGS__)
-#define log_warn(...) gw_log_emit(GW_LOG_WARN, __VA_ARGS__)
-#define log_info(...) gw_log_emit(GW_LOG_INFO, __VA_ARGS__)
+#define log_err(...)   gw_log_emit(GW_LOG_ERR, __VA_ARGS__)
+#define log_warn(...)  gw_log_emit(GW_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  gw_log_emit(GW_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) gw_log_emit(GW_LOG_DEBUG, __VA_ARGS__)
 
 #endif

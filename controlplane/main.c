@@ -1,5 +1,337 @@
-int main(void);
-int main(void)
+/*
+ * gw-control's command line: the serve, secrets, sessions and keygen
+ * commands, their options and exit codes (0 done, 1 failed, 2 usage).
+ * What each command does lives in its own module.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ctl.h"
+#include "gw_pki.h"
+#include "gw_util.h"
+#include "log.h"
+#include "parse.h"
+#include "secrets.h"
+#include "server.h"
+#include "session.h"
+#include "store.h"
+#include "tls.h"
+
+#define EXIT_USAGE	     2
+#define DEFAULT_TTL	     86400
+#define DEFAULT_CERT_SECONDS (365L * 86400)
+
+static const char usage_text[] =
+    "usage: gw-control serve --pki DIR --redis SOCKET --master-key FILE\n"
+    "                        --listen IP:PORT --dataplane IP:PORT\n"
+    "                        [--session-ttl SECONDS] [--cert-seconds N]\n"
+    "       gw-control secrets --redis SOCKET (--count N [--prefix P] | --merchant ID)\n"
+    "                        --out FILE\n"
+    "       gw-control sessions --redis SOCKET\n"
+    "       gw-control keygen --out FILE\n";
+
+static volatile sig_atomic_t stop_requested;
+
+static int usage(const char *why)
 {
-	return 1;
+	if (why)
+		fprintf(stderr, "gw-control: %s\n", why);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+/* Every option of every command; each command checks which it needs. */
+struct opts {
+	const char *pki, *redis, *master_key, *listen, *dataplane;
+	const char *out, *prefix, *merchant;
+	const char *ttl, *cert_seconds, *count;
+};
+
+/* Option names and where each one's value goes. */
+#define OPT(name, field)                                                       \
+	{                                                                      \
+		name, offsetof(struct opts, field)                             \
+	}
+static const struct {
+	const char *name;
+	size_t offset;
+} opt_table[] = {
+    OPT("pki", pki),
+    OPT("redis", redis),
+    OPT("master-key", master_key),
+    OPT("listen", listen),
+    OPT("dataplane", dataplane),
+    OPT("session-ttl", ttl),
+    OPT("cert-seconds", cert_seconds),
+    OPT("count", count),
+    OPT("prefix", prefix),
+    OPT("merchant", merchant),
+    OPT("out", out),
+};
+#define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	struct option lo[N_OPTS + 1];
+	size_t i;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	memset(lo, 0, sizeof(lo));
+	for (i = 0; i < N_OPTS; i++)
+		lo[i] = (struct option){opt_table[i].name, required_argument,
+					NULL, (int)i + 1};
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		if (c < 1 || (size_t)c > N_OPTS)
+			return -EINVAL;
+		*(const char **)((char *)o + opt_table[c - 1].offset) = optarg;
+	}
+	return optind == argc ? 0 : -EINVAL;
+}
+
+static redisContext *connect_or_say(const char *path)
+{
+	char err[128];
+	redisContext *rc;
+
+	rc = gw_store_connect(path, err, sizeof(err));
+	if (!rc)
+		fprintf(stderr, "gw-control: cannot reach Redis at %s: %s\n",
+			path, err);
+	return rc;
+}
+
+static void on_stop(int sig)
+{
+	stop_requested = 1;
+}
+
+static const char *keyfile_problem(int err)
+{
+	switch (err) {
+	case -ENOENT:
+		return "does not exist (create one with gw-control keygen --out FILE)";
+	case -EPERM:
+		return "is readable by group or others (chmod 600 it)";
+	case -EINVAL:
+		return "does not hold exactly 32 bytes";
+	default:
+		return "cannot be read";
+	}
+}
+
+/* Reads the master key and keeps only the session-wrap subkey. */
+static int load_wrap_key(const char *path, struct gw_ctl_config *cfg)
+{
+	uint8_t master[GW_SECRET_LEN];
+	int ret;
+
+	ret = gw_keyfile_read(path, master, sizeof(master));
+	if (ret) {
+		fprintf(stderr, "gw-control: master key file %s %s\n", path,
+			keyfile_problem(ret));
+		goto out;
+	}
+	ret = gw_kdf_subkey(master, "session-wrap", cfg->wrap_key);
+	if (ret)
+		fprintf(stderr, "gw-control: cannot derive the wrap key\n");
+out:
+	OPENSSL_cleanse(master, sizeof(master));
+	return ret;
+}
+
+static int load_issuing(struct gw_ctl_config *cfg)
+{
+	char path[4096];
+	X509 *x;
+
+	snprintf(path, sizeof(path), "%s/issuing.crt", cfg->pki_dir);
+	x = gw_pki_read_cert(path);
+	if (x)
+		cfg->issuing_pem = gw_pki_cert_pem(x, &cfg->issuing_pem_len);
+	X509_free(x);
+	if (!cfg->issuing_pem) {
+		fprintf(stderr, "gw-control: cannot read %s\n", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int serve_options(const struct opts *o, struct gw_ctl_config *cfg)
+{
+	struct sockaddr_storage ss;
+	uint64_t v;
+	socklen_t l;
+
+	if (!o->pki || !o->redis || !o->master_key || !o->listen ||
+	    !o->dataplane)
+		return usage(
+		    "serve needs --pki, --redis, --master-key, --listen and --dataplane");
+	if (gw_parse_hostport(o->listen, &ss, &l))
+		return usage("--listen wants a numeric IP:PORT");
+	if (gw_parse_hostport(o->dataplane, &ss, &l))
+		return usage("--dataplane wants a numeric IP:PORT");
+	cfg->pki_dir = o->pki;
+	cfg->redis_path = o->redis;
+	cfg->listen = o->listen;
+	cfg->dataplane = o->dataplane;
+	cfg->session_ttl = DEFAULT_TTL;
+	cfg->cert_seconds = DEFAULT_CERT_SECONDS;
+	if (o->ttl && gw_parse_u64(o->ttl, 60, 366 * 86400ULL, &v))
+		return usage("--session-ttl wants 60 to 31622400 seconds");
+	if (o->ttl)
+		cfg->session_ttl = v;
+	if (o->cert_seconds &&
+	    gw_parse_u64(o->cert_seconds, 60, 10 * 366 * 86400ULL, &v))
+		return usage("--cert-seconds wants 60 seconds to 10 years");
+	if (o->cert_seconds)
+		cfg->cert_seconds = (long)v;
+	return 0;
+}
+
+static int cmd_serve(const struct opts *o)
+{
+	struct gw_ctl_config cfg;
+	struct sigaction sa;
+	SSL_CTX *ctx = NULL;
+	redisContext *rc;
+	char err[256];
+	int ret = 1;
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (serve_options(o, &cfg))
+		return EXIT_USAGE;
+	if (load_wrap_key(o->master_key, &cfg) || load_issuing(&cfg))
+		goto out;
+	rc = connect_or_say(cfg.redis_path);
+	if (!rc)
+		goto out;
+	redisFree(rc);
+	ctx = gw_tls_server_ctx(cfg.pki_dir, err, sizeof(err));
+	if (!ctx) {
+		fprintf(stderr, "gw-control: TLS setup from %s failed: %s\n",
+			cfg.pki_dir, err);
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	ret = gw_server_run(&cfg, ctx, &stop_requested);
+	if (ret) {
+		fprintf(stderr, "gw-control: cannot listen on %s: %s\n",
+			cfg.listen, strerror(-ret));
+		ret = 1;
+		goto out;
+	}
+	log_info("stopped");
+out:
+	SSL_CTX_free(ctx);
+	OPENSSL_free(cfg.issuing_pem);
+	OPENSSL_cleanse(cfg.wrap_key, sizeof(cfg.wrap_key));
+	return ret;
+}
+
+static int cmd_secrets(const struct opts *o)
+{
+	uint64_t count = 0;
+	redisContext *rc;
+	int ret;
+
+	if (!o->redis || !o->out || !o->count == !o->merchant)
+		return usage(
+		    "secrets needs --redis, --out and one of --count or --merchant");
+	if (o->count && gw_parse_u64(o->count, 1, 1000000, &count))
+		return usage("--count wants 1 to 1000000");
+	rc = connect_or_say(o->redis);
+	if (!rc)
+		return 1;
+	ret = gw_secrets_create(rc, o->merchant, o->prefix ? o->prefix : "m",
+				count, o->out);
+	redisFree(rc);
+	if (ret == -EINVAL)
+		fprintf(
+		    stderr,
+		    "gw-control: merchant ids must be 1 to %d characters of [A-Za-z0-9._-]\n",
+		    GW_MERCHANT_ID_MAX);
+	else if (ret)
+		fprintf(stderr, "gw-control: cannot create secrets in %s: %s\n",
+			o->out,
+			ret == -EEXIST ? "file exists, refusing to overwrite"
+				       : strerror(-ret));
+	else
+		fprintf(stderr,
+			"gw-control: %lu enrollment secrets written to %s\n",
+			o->merchant ? 1UL : (unsigned long)count, o->out);
+	return ret ? 1 : 0;
+}
+
+static int cmd_sessions(const struct opts *o)
+{
+	redisContext *rc;
+	int ret;
+
+	if (!o->redis)
+		return usage("sessions needs --redis");
+	rc = connect_or_say(o->redis);
+	if (!rc)
+		return 1;
+	ret = gw_session_list(rc, stdout);
+	redisFree(rc);
+	if (ret)
+		fprintf(stderr, "gw-control: reading sessions from %s failed\n",
+			o->redis);
+	return ret ? 1 : 0;
+}
+
+static int cmd_keygen(const struct opts *o)
+{
+	int ret;
+
+	if (!o->out)
+		return usage("keygen needs --out");
+	ret = gw_keyfile_create(o->out, GW_SECRET_LEN);
+	if (ret) {
+		fprintf(stderr, "gw-control: cannot create %s: %s\n", o->out,
+			strerror(-ret));
+		return 1;
+	}
+	fprintf(stderr, "gw-control: master key written to %s\n", o->out);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*run)(const struct opts *o);
+} commands[] = {
+    {"serve", cmd_serve},
+    {"secrets", cmd_secrets},
+    {"sessions", cmd_sessions},
+    {"keygen", cmd_keygen},
+};
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	size_t i;
+
+	if (argc < 2)
+		return usage(NULL);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (parse_opts(argc - 1, argv + 1, &o))
+			return usage("unknown option or stray argument");
+		return commands[i].run(&o);
+	}
+	return usage("unknown command");
 }

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define GW_VERSION_MAX 32
+#define GW_VERSION_MAX	32
 #define GW_ENDPOINT_MAX 262 /* "[" 253 "]:" 5 digits, rounded up */
 
 /* A decimal number in [@min, @max], digits only.  0, -EINVAL (syntax) or
@@ -21,8 +21,7 @@ gw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* A numeric "a.b.c.d:port" or "[v6]:port" with port 1 to 65535 into @ss.
  * 0 or -EINVAL.  Names are refused so that nothing is resolved. */
 __attribute__((warn_unused_result)) int
-gw_parse_hostport(const char *s, struct sockaddr_storage *ss,
-		  socklen_t *sslen);
+gw_parse_hostport(const char *s, struct sockaddr_storage *ss, socklen_t *sslen);
 
 /* 0 if @s is "-" or "host:port" where host is a DNS name or an address
  * literal ("[v6]" for IPv6) and port 1 to 65535, else -EINVAL. */

@@ -58,9 +58,8 @@ out:
 	return ret;
 }
 
-int gw_secrets_create(redisContext *rc, const char *single,
-		      const char *prefix, unsigned long count,
-		      const char *out)
+int gw_secrets_create(redisContext *rc, const char *single, const char *prefix,
+		      unsigned long count, const char *out)
 {
 	char id[GW_MERCHANT_ID_MAX + 1];
 	unsigned long i;
@@ -83,7 +82,10 @@ int gw_secrets_create(redisContext *rc, const char *single,
 			ret = create_one(rc, fd, id);
 	}
 	if (ret)
-		fprintf(stderr, "gw-control: stopped at merchant %s: %lu of %lu secrets created\n", id, i - 2, count);
+		fprintf(
+		    stderr,
+		    "gw-control: stopped at merchant %s: %lu of %lu secrets created\n",
+		    id, i - 2, count);
 	if (fsync(fd) && ret == 0)
 		ret = -EIO;
 	if (close(fd) && ret == 0)

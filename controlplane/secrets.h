@@ -14,8 +14,7 @@
  * (mode 0600; an existing file is refused with -EEXIST).  0, -EINVAL (an id
  * would be malformed), -EEXIST or -EIO.  Reports progress on stderr.
  */
-int gw_secrets_create(redisContext *rc, const char *single,
-		      const char *prefix, unsigned long count,
-		      const char *out);
+int gw_secrets_create(redisContext *rc, const char *single, const char *prefix,
+		      unsigned long count, const char *out);
 
 #endif

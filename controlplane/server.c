@@ -26,8 +26,8 @@ static struct {
 	int fds[GW_SERVER_MAX_CONNS];
 	int active;
 } table = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.done = PTHREAD_COND_INITIALIZER,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
 };
 
 struct job {
@@ -217,8 +217,7 @@ int gw_server_run(const struct gw_ctl_config *cfg, SSL_CTX *ctx,
 		if (ppoll(&p, 1, &tick, &open_mask) <= 0)
 			continue;
 		sslen = sizeof(ss);
-		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen,
-			     SOCK_CLOEXEC);
+		fd = accept4(lfd, (struct sockaddr *)&ss, &sslen, SOCK_CLOEXEC);
 		if (fd < 0) {
 			/* Out of descriptors: pause rather than spin on a
 			 * listener that stays readable. */

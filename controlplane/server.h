@@ -12,7 +12,7 @@
 
 #include "ctl.h"
 
-#define GW_SERVER_MAX_CONNS 256
+#define GW_SERVER_MAX_CONNS  256
 #define GW_SERVER_IO_TIMEOUT 10 /* seconds per read or write */
 
 /*

@@ -27,10 +27,12 @@ static int check_args(struct gw_conn *c, struct gw_link_msg *m, int *ret)
 	    gw_parse_version(m->argv[2]) == 0)
 		return 0;
 	gw_printable(m->argv[1], strlen(m->argv[1]), shown, sizeof(shown));
-	log_warn("conn %lu: merchant %s: bad SESSION arguments (signal \"%s\")", c->number, c->merchant, shown);
-	*ret = gw_conn_fail(c, 400, gw_parse_endpoint(m->argv[1])
-					    ? "bad signal endpoint"
-					    : "bad software version");
+	log_warn("conn %lu: merchant %s: bad SESSION arguments (signal \"%s\")",
+		 c->number, c->merchant, shown);
+	*ret = gw_conn_fail(c, 400,
+			    gw_parse_endpoint(m->argv[1])
+				? "bad signal endpoint"
+				: "bad software version");
 	return -EINVAL;
 }
 
@@ -49,13 +51,13 @@ static int store_session(struct gw_conn *c, struct gw_sessrec *r,
 	if (gw_sessrec_wrap(c->cfg->wrap_key, r, wrapped, sizeof(wrapped)))
 		goto out;
 	s = (struct gw_store_session){
-		.id = r->id,
-		.merchant = r->merchant,
-		.wrapped = wrapped,
-		.created = r->created,
-		.expires = r->expires,
-		.signal = signal,
-		.version = version,
+	    .id = r->id,
+	    .merchant = r->merchant,
+	    .wrapped = wrapped,
+	    .created = r->created,
+	    .expires = r->expires,
+	    .signal = signal,
+	    .version = version,
 	};
 	ret = gw_store_session_put(rc, &s);
 out:
@@ -89,7 +91,9 @@ int gw_session_handle(struct gw_conn *c, struct gw_link_msg *m)
 		 "OK id=%" PRIu32 " secret=%s dataplane=%s expires=%" PRIu64,
 		 r.id, hex, c->cfg->dataplane, r.expires);
 	ret = gw_link_write(c->ssl, line, NULL, 0);
-	log_info("conn %lu: merchant %s opened session %" PRIu32 " until %" PRIu64, c->number, c->merchant, r.id, r.expires);
+	log_info("conn %lu: merchant %s opened session %" PRIu32
+		 " until %" PRIu64,
+		 c->number, c->merchant, r.id, r.expires);
 out:
 	OPENSSL_cleanse(&r, sizeof(r));
 	OPENSSL_cleanse(hex, sizeof(hex));
@@ -124,7 +128,9 @@ static int list_batch(redisContext *rc, FILE *out, uint64_t from, uint64_t to)
 	uint64_t id;
 
 	for (id = from; id <= to; id++)
-		redisAppendCommand(rc, "HMGET %s%" PRIu64 " merchant state expires", GW_REDIS_SESSION_PREFIX, id);
+		redisAppendCommand(rc,
+				   "HMGET %s%" PRIu64 " merchant state expires",
+				   GW_REDIS_SESSION_PREFIX, id);
 	for (id = from; id <= to; id++) {
 		if (redisGetReply(rc, (void **)&r) != REDIS_OK || !r)
 			return -EIO;

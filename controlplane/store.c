@@ -22,10 +22,10 @@
  * 256-bit random secrets: timing reveals nothing about the secret itself.
  */
 static const char consume_lua[] =
-	"local v = redis.call('GET', KEYS[1]) "
-	"if not v then return 0 end "
-	"if v == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end "
-	"return 0";
+    "local v = redis.call('GET', KEYS[1]) "
+    "if not v then return 0 end "
+    "if v == ARGV[1] then redis.call('DEL', KEYS[1]) return 1 end "
+    "return 0";
 
 redisContext *gw_store_connect(const char *path, char *err, size_t errlen)
 {
@@ -123,10 +123,9 @@ int gw_store_enroll_restore(redisContext *c, const char *id,
 			 hash_hex);
 	/* NX answers nil when the operator set a new secret meanwhile,
 	 * which is then the one that counts. */
-	ret = r && (r->type == REDIS_REPLY_STATUS ||
-		    r->type == REDIS_REPLY_NIL)
-		      ? 0
-		      : -EIO;
+	ret = r && (r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_NIL)
+		  ? 0
+		  : -EIO;
 	if (r)
 		freeReplyObject(r);
 	return ret;
@@ -163,8 +162,8 @@ int gw_store_session_put(redisContext *c, const struct gw_store_session *s)
 	redisAppendCommand(c,
 			   "HSET %s%s merchant %s wrapped %s created %s "
 			   "expires %s state %s signal %s version %s",
-			   GW_REDIS_SESSION_PREFIX, id, s->merchant,
-			   s->wrapped, created, expires,
+			   GW_REDIS_SESSION_PREFIX, id, s->merchant, s->wrapped,
+			   created, expires,
 			   gw_sessrec_state_str(GW_SESS_ACTIVE), s->signal,
 			   s->version);
 	redisAppendCommand(c, "XADD %s * id %s op open",

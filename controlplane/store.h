@@ -15,7 +15,7 @@
 #include "gw_sessrec.h"
 
 #define GW_REDIS_ENROLL_PREFIX "gw:enroll:"
-#define GW_SHA256_HEX (2 * 32 + 1)
+#define GW_SHA256_HEX	       (2 * 32 + 1)
 
 /* Connects to the unix socket @path with a 2 s connect and command
  * timeout and checks it answers PING.  The context or NULL with the reason

@@ -25,8 +25,7 @@ static const char *ssl_reason(const char *fallback)
 	return r ? r : fallback;
 }
 
-static int load_chain(SSL_CTX *ctx, const char *dir, char *err,
-		      size_t errlen)
+static int load_chain(SSL_CTX *ctx, const char *dir, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	X509 *x;
@@ -61,7 +60,7 @@ static int load_chain(SSL_CTX *ctx, const char *dir, char *err,
 static int load_trust(SSL_CTX *ctx, const char *dir, char *err, size_t errlen)
 {
 	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-	STACK_OF(X509_NAME) *names;
+	STACK_OF(X509_NAME) * names;
 	char path[PATH_MAX];
 	X509_CRL *crl;
 	X509 *issuing;
@@ -136,7 +135,8 @@ SSL_CTX *gw_tls_server_ctx(const char *dir, char *err, size_t errlen)
 			 ssl_reason("does not match server.crt"));
 		goto fail;
 	}
-	if (load_chain(ctx, dir, err, errlen) || load_trust(ctx, dir, err, errlen))
+	if (load_chain(ctx, dir, err, errlen) ||
+	    load_trust(ctx, dir, err, errlen))
 		goto fail;
 	/* Peer verification without FAIL_IF_NO_PEER_CERT: a merchant that
 	 * has no certificate yet may still connect to ENROLL, but one that

@@ -120,8 +120,8 @@ static enum gw_l2l3_verdict ipv4(const struct gw_l2l3_addr *a, uint8_t *frame,
 		return drop(reason, GW_DROP_BAD_IP);
 	ihl = rte_ipv4_hdr_len(ip);
 	ip_len = rte_be_to_cpu_16(ip->total_length);
-	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) ||
-	    ip_len < ihl || ip_len > len - ETH_LEN)
+	if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) || ip_len < ihl ||
+	    ip_len > len - ETH_LEN)
 		return drop(reason, GW_DROP_BAD_IP);
 	/* A header whose checksum is right sums to all ones (RFC 1071). */
 	if (rte_raw_cksum(ip, ihl) != 0xffff)
@@ -166,7 +166,7 @@ uint16_t gw_l2l3_udp_reply(const struct gw_l2l3_addr *a, uint8_t *frame,
 {
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(frame + u->l3_off);
 	struct rte_udp_hdr *uh =
-		(struct rte_udp_hdr *)(frame + u->payload_off - UDP_LEN);
+	    (struct rte_udp_hdr *)(frame + u->payload_off - UDP_LEN);
 	uint16_t udp_len = UDP_LEN + payload_len;
 	rte_be16_t port = uh->src_port;
 

@@ -14,7 +14,7 @@
 extern int gw_dp_logtype;
 
 #define GW_LOG(lvl, fmt, ...)                                                  \
-	rte_log(RTE_LOG_##lvl, gw_dp_logtype, "gw-dataplane: " fmt "\n",      \
+	rte_log(RTE_LOG_##lvl, gw_dp_logtype, "gw-dataplane: " fmt "\n",       \
 		##__VA_ARGS__)
 
 /*

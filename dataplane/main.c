@@ -1,5 +1,316 @@
-int main(void);
-int main(void)
+/*
+ * gw-dataplane: start-up (options, EAL, keys, credit lines, sessions,
+ * port, workers), the main lcore's slow loop (session sync, statistics,
+ * session reclamation) and an orderly stop on SIGINT or SIGTERM.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "gw_card.h"
+#include "gw_credit.h"
+#include "gw_kdf.h"
+#include "gw_util.h"
+#include "log.h"
+#include "opts.h"
+#include "port.h"
+#include "ref.h"
+#include "sessions.h"
+#include "stats.h"
+#include "sync.h"
+#include "worker.h"
+
+#define SESSION_TABLE_LOG2 17 /* room for 65536 sessions */
+#define TICK_MS		   50
+
+/* Everything the process holds, so that one function releases it. */
+struct app {
+	struct gw_opts o;
+	struct gw_card_tokenizer *tk;
+	struct gw_credit_table *credit;
+	struct gw_sessions *sessions;
+	struct gw_sync *sync;
+	struct gw_worker *workers;
+	unsigned nb_workers;
+	int port_started;
+	int launched;
+	int eal_up;
+};
+
+static volatile sig_atomic_t quit;
+
+static void on_signal(int sig)
 {
-	return 1;
+	quit = 1;
+	gw_worker_stop();
+}
+
+static void release(struct app *a)
+{
+	if (a->launched) {
+		gw_worker_stop();
+		rte_eal_mp_wait_lcore();
+	}
+	if (a->port_started)
+		gw_port_close(a->o.port);
+	gw_sync_free(a->sync);
+	gw_sessions_free(a->sessions);
+	gw_credit_free(a->credit);
+	gw_card_tokenizer_free(a->tk);
+	rte_free(a->workers);
+	if (a->eal_up)
+		rte_eal_cleanup();
+}
+
+static __attribute__((format(printf, 2, 3), noreturn)) void
+die(struct app *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("gw-dataplane: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	release(a);
+	exit(1);
+}
+
+static const char *keyfile_error(int rc)
+{
+	switch (rc) {
+	case -EPERM:
+		return "readable by group or others (make it mode 0600)";
+	case -EINVAL:
+		return "not exactly 32 bytes";
+	default:
+		return strerror(-rc);
+	}
+}
+
+/* Master key -> card tokenizer, credit lines and session sync. */
+static void load_state(struct app *a)
+{
+	uint8_t master[GW_SECRET_LEN], tok_key[GW_SECRET_LEN],
+	    wrap_key[GW_SECRET_LEN];
+	char err[512];
+	int rc;
+
+	rc = gw_keyfile_read(a->o.master_key, master, sizeof(master));
+	if (rc != 0)
+		die(a, "cannot read master key %s: %s", a->o.master_key,
+		    keyfile_error(rc));
+	rc = gw_kdf_subkey(master, "card-token", tok_key);
+	if (rc == 0)
+		rc = gw_kdf_subkey(master, "session-wrap", wrap_key);
+	explicit_bzero(master, sizeof(master));
+	if (rc == 0)
+		a->tk = gw_card_tokenizer_new(tok_key);
+	explicit_bzero(tok_key, sizeof(tok_key));
+	if (a->tk == NULL) {
+		explicit_bzero(wrap_key, sizeof(wrap_key));
+		die(a, "cannot derive the card-token key");
+	}
+	a->credit = gw_credit_load(a->o.credit_lines, a->tk, err, sizeof(err));
+	if (a->credit == NULL) {
+		explicit_bzero(wrap_key, sizeof(wrap_key));
+		die(a, "%s", err);
+	}
+	a->sessions = gw_sessions_new(SESSION_TABLE_LOG2);
+	if (a->sessions != NULL)
+		a->sync = gw_sync_new(a->o.redis, a->sessions, wrap_key, err,
+				      sizeof(err));
+	else
+		snprintf(err, sizeof(err), "cannot allocate the session table");
+	explicit_bzero(wrap_key, sizeof(wrap_key));
+	if (a->sync == NULL)
+		die(a, "%s", err);
+	GW_LOG(INFO, "%zu credit lines, %u sessions",
+	       gw_credit_count(a->credit), gw_sessions_count(a->sessions));
+}
+
+static void start_workers(struct app *a, const struct rte_ether_addr *mac)
+{
+	unsigned lcore, i = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		struct gw_worker *w = &a->workers[i];
+
+		w->lcore = lcore;
+		w->port = a->o.port;
+		w->queue = (uint16_t)i;
+		w->idle_sleep_us = a->o.idle_sleep_us;
+		w->addr.mac = *mac;
+		w->addr.ip = a->o.addr;
+		w->addr.udp_port = rte_cpu_to_be_16(a->o.udp_port);
+		w->proto.sessions = a->sessions;
+		w->proto.tk = a->tk;
+		w->proto.credit = a->credit;
+		w->proto.policy.referral_amount = a->o.referral_amount;
+		w->proto.st = gw_stats_lcore(lcore);
+		gw_ref_init(&w->proto.ref, i);
+		if (rte_eal_remote_launch(gw_worker_main, w, lcore) != 0)
+			die(a, "cannot launch the worker on lcore %u", lcore);
+		a->launched = 1;
+		i++;
+	}
+}
+
+static void start(struct app *a)
+{
+	struct rte_ether_addr mac;
+	char err[512], macs[RTE_ETHER_ADDR_FMT_SIZE];
+
+	/* Files and Redis first: their errors are the likelier ones. */
+	load_state(a);
+	a->nb_workers = rte_lcore_count() - 1;
+	if (a->nb_workers == 0)
+		die(a,
+		    "no worker lcore: give at least two lcores (e.g. -l 0-1)");
+	if (a->nb_workers > GW_REF_WORKERS_MAX)
+		die(a, "%u workers, at most %u supported", a->nb_workers,
+		    GW_REF_WORKERS_MAX);
+	if (!rte_eth_dev_is_valid_port(a->o.port))
+		die(a, "port %u does not exist (%u ports available)", a->o.port,
+		    rte_eth_dev_count_avail());
+	a->workers =
+	    rte_zmalloc("gw_workers", a->nb_workers * sizeof(*a->workers),
+			RTE_CACHE_LINE_SIZE);
+	if (a->workers == NULL)
+		die(a, "cannot allocate %u workers", a->nb_workers);
+	if (gw_port_start(a->o.port, a->nb_workers, &mac, err, sizeof(err)) !=
+	    0)
+		die(a, "%s", err);
+	a->port_started = 1;
+	if (gw_stats_telemetry_register() != 0)
+		GW_LOG(WARNING, "telemetry command /gw/stats not registered");
+	gw_stats_set_sessions(gw_sessions_count(a->sessions));
+	gw_ref_start((uint64_t)time(NULL));
+	start_workers(a, &mac);
+	rte_ether_format_addr(macs, sizeof(macs), &mac);
+	GW_LOG(NOTICE, "serving port %u (%s) with %u workers", a->o.port, macs,
+	       a->nb_workers);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void write_stats(struct app *a)
+{
+	static int warned;
+	struct gw_stats_sum s;
+	int rc;
+
+	gw_stats_set_sessions(gw_sessions_count(a->sessions));
+	if (a->o.stats == NULL)
+		return;
+	gw_stats_sum(&s);
+	rc = gw_stats_write(a->o.stats, &s);
+	if (rc != 0 && !warned)
+		GW_LOG(WARNING, "cannot write statistics to %s: %s", a->o.stats,
+		       strerror(-rc));
+	warned = rc != 0;
+}
+
+/* The main lcore's duties until a signal: events every tick, statistics
+ * and reclamation every second. */
+static void run(struct app *a)
+{
+	const struct timespec tick = {.tv_nsec = TICK_MS * 1000000L};
+	uint64_t next_second = mono_ms() + 1000;
+
+	while (!quit) {
+		gw_sync_tick(a->sync);
+		if (mono_ms() >= next_second) {
+			next_second += 1000;
+			gw_sessions_sweep(a->sessions, (uint64_t)time(NULL));
+			write_stats(a);
+		}
+		nanosleep(&tick, NULL);
+	}
+}
+
+static void stop(struct app *a)
+{
+	GW_LOG(NOTICE, "stopping");
+	gw_worker_stop();
+	rte_eal_mp_wait_lcore();
+	a->launched = 0;
+	write_stats(a);
+	release(a);
+}
+
+static void on_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The EAL options end at "--"; ours follow it. */
+static int split(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return i;
+	return argc;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = {0};
+	int dd = split(argc, argv);
+	char *sep;
+
+	if (dd == argc) {
+		fprintf(stderr,
+			"gw-dataplane: the gateway options follow \"--\"\n");
+		gw_opts_usage(stderr);
+		return 2;
+	}
+	/* Our options are checked before the EAL starts, so that a typo
+	 * costs no memory setup and gets the usage text. */
+	sep = argv[dd];
+	argv[dd] = argv[0];
+	if (gw_opts_parse(argc - dd, argv + dd, &a.o) != 0) {
+		gw_opts_usage(stderr);
+		return 2;
+	}
+	argv[dd] = sep;
+	if (a.o.help) {
+		gw_opts_usage(stdout);
+		return 0;
+	}
+	on_signals();
+	if (rte_eal_init(dd, argv) < 0) {
+		fprintf(stderr,
+			"gw-dataplane: cannot initialise the DPDK EAL: %s\n",
+			rte_strerror(rte_errno));
+		return rte_errno == EINVAL ? 2 : 1;
+	}
+	a.eal_up = 1;
+	start(&a);
+	write_stats(&a);
+	run(&a);
+	stop(&a);
+	return 0;
 }

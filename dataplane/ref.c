@@ -7,7 +7,7 @@
 #include "ref.h"
 
 #define COUNTER_BITS 24
-#define COUNTER_MAX (1u << COUNTER_BITS)
+#define COUNTER_MAX  (1u << COUNTER_BITS)
 
 static uint64_t start_epoch;
 static uint64_t last_epoch; /* the latest epoch claimed by any worker */
@@ -34,9 +34,8 @@ static uint64_t claim_epoch(void)
 		want = (uint64_t)time(NULL) & 0xffffffffu;
 		if (want <= last)
 			want = last + 1;
-	} while (!__atomic_compare_exchange_n(&last_epoch, &last, want, 0,
-					      __ATOMIC_ACQ_REL,
-					      __ATOMIC_ACQUIRE));
+	} while (!__atomic_compare_exchange_n(
+	    &last_epoch, &last, want, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
 	return want;
 }
 

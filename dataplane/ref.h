@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define GW_REF_WORKERS_MAX 256
-#define GW_APPROVAL_LEN 6
+#define GW_APPROVAL_LEN	   6
 
 struct gw_ref {
 	uint64_t epoch;

@@ -18,7 +18,7 @@
 struct gw_session {
 	struct gw_session_keys keys; /* first: keeps the key data aligned */
 	uint32_t id;
-	uint8_t state; /* enum gw_sess_state; atomic, only ever to revoked */
+	uint8_t state;	  /* enum gw_sess_state; atomic, only ever to revoked */
 	uint64_t expires; /* Unix seconds */
 	char merchant[GW_MERCHANT_ID_MAX + 1];
 	/*
@@ -52,8 +52,7 @@ void gw_sessions_free(struct gw_sessions *t);
 int gw_sessions_reader_add(struct gw_sessions *t, unsigned lcore_id);
 void gw_sessions_reader_quiescent(struct gw_sessions *t, unsigned lcore_id);
 void gw_sessions_reader_remove(struct gw_sessions *t, unsigned lcore_id);
-struct gw_session *gw_sessions_lookup(const struct gw_sessions *t,
-				      uint32_t id);
+struct gw_session *gw_sessions_lookup(const struct gw_sessions *t, uint32_t id);
 
 static inline uint8_t gw_session_state(const struct gw_session *s)
 {
@@ -65,10 +64,10 @@ static inline uint8_t gw_session_state(const struct gw_session *s)
  * r->secret (which the caller wipes), or refreshes the expiry of a known
  * one without touching its window; a revoked record revokes.  0, -ENOSPC
  * (table full around that id) or -EINVAL.  @gen marks the session as seen
- * by scan number @gen.
+ * by scan number @gen; @now is the wall clock in Unix seconds.
  */
 int gw_sessions_open(struct gw_sessions *t, const struct gw_sessrec *r,
-		     uint32_t gen);
+		     uint32_t gen, uint64_t now);
 
 /* Revokes session @id.  0, or -ENOENT if it is not in the table. */
 int gw_sessions_revoke(struct gw_sessions *t, uint32_t id, uint64_t now);

@@ -17,27 +17,27 @@ static struct gw_lcore_stats lcore_stats[RTE_MAX_LCORE];
 static uint64_t session_count;
 
 static const char *const drop_names[GW_DROP_MAX] = {
-	[GW_DROP_NOT_IP] = "not_ip",
-	[GW_DROP_NOT_FOR_US] = "not_for_us",
-	[GW_DROP_BAD_IP] = "bad_ip",
-	[GW_DROP_FRAGMENT] = "fragment",
-	[GW_DROP_NOT_UDP] = "not_udp",
-	[GW_DROP_ICMP_OTHER] = "icmp_other",
-	[GW_DROP_ARP_OTHER] = "arp_other",
-	[GW_DROP_BAD_PORT] = "bad_port",
-	[GW_DROP_MULTI_SEG] = "multi_seg",
-	[GW_DROP_TRUNCATED] = "truncated",
-	[GW_DROP_TOO_LONG] = "too_long",
-	[GW_DROP_BAD_VERSION] = "bad_version",
-	[GW_DROP_BAD_TYPE] = "bad_type",
-	[GW_DROP_UNKNOWN_SESSION] = "unknown_session",
-	[GW_DROP_REVOKED_SESSION] = "revoked_session",
-	[GW_DROP_EXPIRED_SESSION] = "expired_session",
-	[GW_DROP_REPLAY] = "replay",
-	[GW_DROP_TOO_OLD] = "too_old",
-	[GW_DROP_BAD_TAG] = "bad_tag",
-	[GW_DROP_CRYPTO] = "crypto_error",
-	[GW_DROP_TX_FULL] = "tx_full",
+    [GW_DROP_NOT_IP] = "not_ip",
+    [GW_DROP_NOT_FOR_US] = "not_for_us",
+    [GW_DROP_BAD_IP] = "bad_ip",
+    [GW_DROP_FRAGMENT] = "fragment",
+    [GW_DROP_NOT_UDP] = "not_udp",
+    [GW_DROP_ICMP_OTHER] = "icmp_other",
+    [GW_DROP_ARP_OTHER] = "arp_other",
+    [GW_DROP_BAD_PORT] = "bad_port",
+    [GW_DROP_MULTI_SEG] = "multi_seg",
+    [GW_DROP_TRUNCATED] = "truncated",
+    [GW_DROP_TOO_LONG] = "too_long",
+    [GW_DROP_BAD_VERSION] = "bad_version",
+    [GW_DROP_BAD_TYPE] = "bad_type",
+    [GW_DROP_UNKNOWN_SESSION] = "unknown_session",
+    [GW_DROP_REVOKED_SESSION] = "revoked_session",
+    [GW_DROP_EXPIRED_SESSION] = "expired_session",
+    [GW_DROP_REPLAY] = "replay",
+    [GW_DROP_TOO_OLD] = "too_old",
+    [GW_DROP_BAD_TAG] = "bad_tag",
+    [GW_DROP_CRYPTO] = "crypto_error",
+    [GW_DROP_TX_FULL] = "tx_full",
 };
 
 /* Codes always present in the output, so that readers need no defaults;
@@ -189,6 +189,6 @@ static int telemetry_stats(const char *cmd, const char *params,
 int gw_stats_telemetry_register(void)
 {
 	return rte_telemetry_register_cmd(
-		"/gw/stats", telemetry_stats,
-		"Gateway counters: rx, tx, responses by code, drops by reason");
+	    "/gw/stats", telemetry_stats,
+	    "Gateway counters: rx, tx, responses by code, drops by reason");
 }

@@ -2,7 +2,6 @@
  * Latency histogram: bucket arithmetic and quantiles.  What is measured,
  * and in which unit, is the caller's.
  */
-#include <math.h>
 #include <string.h>
 
 #include "hist.h"
@@ -62,6 +61,7 @@ uint64_t sim_hist_quantile(const struct sim_hist *h, double q)
 {
 	uint64_t rank, seen = 0;
 	unsigned i;
+	double x;
 
 	if (h->count == 0)
 		return 0;
@@ -69,7 +69,11 @@ uint64_t sim_hist_quantile(const struct sim_hist *h, double q)
 		q = 0;
 	if (q > 1)
 		q = 1;
-	rank = (uint64_t)ceil(q * (double)h->count);
+	/* ceil(q * count), without needing libm */
+	x = q * (double)h->count;
+	rank = (uint64_t)x;
+	if ((double)rank < x)
+		rank++;
 	if (rank == 0)
 		rank = 1;
 	for (i = 0; i < SIM_HIST_BUCKETS; i++) {

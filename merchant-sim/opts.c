@@ -108,7 +108,7 @@ static const struct opt opts[] = {
     {"retries", opt_u64, OFF(retries), 0, 100, 0},
     {"partial-ratio", opt_double, OFF(partial_ratio), 0, 1, 0},
     {"referral-amount", opt_u64, OFF(referral_amount), 0, 1e15, 0},
-    {"seed", opt_u64, OFF(seed), 0, 1.8e19, OFF(seed_set)},
+    {"seed", opt_u64, OFF(seed), 0, 18446744073709551615.0, OFF(seed_set)},
     {"report", opt_str, OFF(report), 0, 0, 0},
     {"script", opt_str, OFF(script), 0, 0, 0},
     {"bad-input", NULL, OFF(bad_input), 0, 0, 0},

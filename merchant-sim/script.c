@@ -76,18 +76,17 @@ static const struct {
 	const char *name;
 	col_fn parse;
 } cols[] = {
-	{"pan", c_pan},
-	{"expiry", c_expiry},
-	{"amount", c_amount},
-	{"flags", c_flags},
-	{"expected_code", c_code},
-	{"expected_amount", c_expected},
+    {"pan", c_pan},
+    {"expiry", c_expiry},
+    {"amount", c_amount},
+    {"flags", c_flags},
+    {"expected_code", c_code},
+    {"expected_amount", c_expected},
 };
 #define NCOLS ((int)(sizeof(cols) / sizeof(cols[0])))
 
-static int parse_line(char *line, struct sim_script_line *l,
-		      const char *path, unsigned lineno, char *err,
-		      size_t errlen)
+static int parse_line(char *line, struct sim_script_line *l, const char *path,
+		      unsigned lineno, char *err, size_t errlen)
 {
 	char *f[NCOLS];
 	const char *why;
@@ -95,7 +94,10 @@ static int parse_line(char *line, struct sim_script_line *l,
 
 	n = sim_csv_split(line, f, NCOLS);
 	if (n != NCOLS) {
-		snprintf(err, errlen, "%s:%u: expected %d fields: pan,expiry,amount,flags,expected_code,expected_amount", path, lineno, NCOLS);
+		snprintf(
+		    err, errlen,
+		    "%s:%u: expected %d fields: pan,expiry,amount,flags,expected_code,expected_amount",
+		    path, lineno, NCOLS);
 		return -EINVAL;
 	}
 	memset(l, 0, sizeof(*l));
@@ -103,7 +105,8 @@ static int parse_line(char *line, struct sim_script_line *l,
 	for (i = 0; i < NCOLS; i++) {
 		why = cols[i].parse(f[i], l);
 		if (why) {
-			snprintf(err, errlen, "%s:%u: field %s: %s", path, lineno, cols[i].name, why);
+			snprintf(err, errlen, "%s:%u: field %s: %s", path,
+				 lineno, cols[i].name, why);
 			return -EINVAL;
 		}
 	}
@@ -125,8 +128,8 @@ static int grow(struct sim_script *s, size_t *cap)
 	return 0;
 }
 
-static int read_all(FILE *f, struct sim_script *s, const char *path,
-		    char *err, size_t errlen)
+static int read_all(FILE *f, struct sim_script *s, const char *path, char *err,
+		    size_t errlen)
 {
 	char line[LINE_MAX_LEN];
 	unsigned lineno = 0;
@@ -139,7 +142,8 @@ static int read_all(FILE *f, struct sim_script *s, const char *path,
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		else if (!feof(f)) {
-			snprintf(err, errlen, "%s:%u: line too long", path, lineno);
+			snprintf(err, errlen, "%s:%u: line too long", path,
+				 lineno);
 			rc = -EINVAL;
 			break;
 		}
@@ -167,8 +171,7 @@ static int read_all(FILE *f, struct sim_script *s, const char *path,
 	return rc;
 }
 
-struct sim_script *sim_script_load(const char *path, char *err,
-				   size_t errlen)
+struct sim_script *sim_script_load(const char *path, char *err, size_t errlen)
 {
 	struct sim_script *s;
 	FILE *f;

@@ -33,8 +33,7 @@ struct sim_script {
 };
 
 /* NULL with one line in @err (file, line, field) on error. */
-struct sim_script *sim_script_load(const char *path, char *err,
-				   size_t errlen);
+struct sim_script *sim_script_load(const char *path, char *err, size_t errlen);
 void sim_script_free(struct sim_script *s);
 
 #endif

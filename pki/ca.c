@@ -20,32 +20,32 @@
 enum member { ROOT, ISSUING, SERVER, CODESIGN, N_MEMBERS };
 
 static const struct gw_pki_ext root_ext[] = {
-	{NID_basic_constraints, "critical,CA:TRUE,pathlen:1"},
-	{NID_key_usage, "critical,keyCertSign,cRLSign"},
-	{NID_subject_key_identifier, "hash"},
+    {NID_basic_constraints, "critical,CA:TRUE,pathlen:1"},
+    {NID_key_usage, "critical,keyCertSign,cRLSign"},
+    {NID_subject_key_identifier, "hash"},
 };
 
 static const struct gw_pki_ext issuing_ext[] = {
-	{NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
-	{NID_key_usage, "critical,keyCertSign,cRLSign"},
-	{NID_subject_key_identifier, "hash"},
-	{NID_authority_key_identifier, "keyid:always"},
+    {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+    {NID_key_usage, "critical,keyCertSign,cRLSign"},
+    {NID_subject_key_identifier, "hash"},
+    {NID_authority_key_identifier, "keyid:always"},
 };
 
 static const struct gw_pki_ext server_ext[] = {
-	{NID_basic_constraints, "critical,CA:FALSE"},
-	{NID_key_usage, "critical,digitalSignature"},
-	{NID_ext_key_usage, "serverAuth"},
-	{NID_subject_key_identifier, "hash"},
-	{NID_authority_key_identifier, "keyid:always"},
+    {NID_basic_constraints, "critical,CA:FALSE"},
+    {NID_key_usage, "critical,digitalSignature"},
+    {NID_ext_key_usage, "serverAuth"},
+    {NID_subject_key_identifier, "hash"},
+    {NID_authority_key_identifier, "keyid:always"},
 };
 
 static const struct gw_pki_ext codesign_ext[] = {
-	{NID_basic_constraints, "critical,CA:FALSE"},
-	{NID_key_usage, "critical,digitalSignature"},
-	{NID_ext_key_usage, "codeSigning"},
-	{NID_subject_key_identifier, "hash"},
-	{NID_authority_key_identifier, "keyid:always"},
+    {NID_basic_constraints, "critical,CA:FALSE"},
+    {NID_key_usage, "critical,digitalSignature"},
+    {NID_ext_key_usage, "codeSigning"},
+    {NID_subject_key_identifier, "hash"},
+    {NID_authority_key_identifier, "keyid:always"},
 };
 
 #define EXT(a) a, sizeof(a) / sizeof(a[0])
@@ -59,14 +59,14 @@ static const struct member_spec {
 	const struct gw_pki_ext *ext;
 	size_t n_ext;
 } members[N_MEMBERS] = {
-	[ROOT] = {"root.key", "root.crt", "Gateway Root CA", ROOT, 3650,
-		  EXT(root_ext)},
-	[ISSUING] = {"issuing.key", "issuing.crt", "Gateway Issuing CA", ROOT,
-		     1825, EXT(issuing_ext)},
-	[SERVER] = {"server.key", "server.crt", NULL, ISSUING, 825,
-		    EXT(server_ext)},
-	[CODESIGN] = {"codesign.key", "codesign.crt", "Gateway Code Signing",
-		      ISSUING, 1095, EXT(codesign_ext)},
+    [ROOT] = {"root.key", "root.crt", "Gateway Root CA", ROOT, 3650,
+	      EXT(root_ext)},
+    [ISSUING] = {"issuing.key", "issuing.crt", "Gateway Issuing CA", ROOT, 1825,
+		 EXT(issuing_ext)},
+    [SERVER] = {"server.key", "server.crt", NULL, ISSUING, 825,
+		EXT(server_ext)},
+    [CODESIGN] = {"codesign.key", "codesign.crt", "Gateway Code Signing",
+		  ISSUING, 1095, EXT(codesign_ext)},
 };
 
 /* The files init writes after the members' keys and certificates. */
@@ -114,8 +114,8 @@ static int server_san(const char *name, char *out, size_t outlen)
 	return 0;
 }
 
-static int build(struct hierarchy *h, const char *server_name,
-		 const char *san, char *err, size_t errlen)
+static int build(struct hierarchy *h, const char *server_name, const char *san,
+		 char *err, size_t errlen)
 {
 	time_t now = time(NULL);
 	struct gw_pki_ca ca;
@@ -124,14 +124,14 @@ static int build(struct hierarchy *h, const char *server_name,
 	for (i = 0; i < N_MEMBERS; i++) {
 		const struct member_spec *m = &members[i];
 		struct gw_pki_tmpl t = {
-			.cn = m->cn ? m->cn : server_name,
-			.issuer = i == ROOT ? NULL : h->cert[m->signer],
-			.serial = (uint64_t)i + 1,
-			.not_before = now,
-			.seconds = m->days * GW_PKI_DAY,
-			.ext = m->ext,
-			.n_ext = m->n_ext,
-			.san = i == SERVER ? san : NULL,
+		    .cn = m->cn ? m->cn : server_name,
+		    .issuer = i == ROOT ? NULL : h->cert[m->signer],
+		    .serial = (uint64_t)i + 1,
+		    .not_before = now,
+		    .seconds = m->days * GW_PKI_DAY,
+		    .ext = m->ext,
+		    .n_ext = m->n_ext,
+		    .san = i == SERVER ? san : NULL,
 		};
 
 		h->key[i] = gw_pki_keygen();
@@ -294,7 +294,9 @@ int gw_pki_init(const char *dir, const char *server_name, char *err,
 	if (!dir || !server_name || !*dir)
 		return -EINVAL;
 	if (server_san(server_name, san, sizeof(san))) {
-		gw_pki_seterr(err, errlen, "server name must be a host name or an IP address of at most 64 characters");
+		gw_pki_seterr(
+		    err, errlen,
+		    "server name must be a host name or an IP address of at most 64 characters");
 		return -EINVAL;
 	}
 	rc = prepare_dir(dir, err, errlen);
@@ -326,11 +328,16 @@ int gw_pki_ca_load(struct gw_pki_ca *ca, const char *dir, char *err,
 	if (!gw_pki_path(path, sizeof(path), dir, members[ISSUING].key_file))
 		ca->key = gw_pki_read_key(path);
 	if (!ca->cert || !ca->key) {
-		gw_pki_seterr(err, errlen, "cannot load the issuing CA from %s (missing, unreadable, or key file open to group or others)", dir);
+		gw_pki_seterr(
+		    err, errlen,
+		    "cannot load the issuing CA from %s (missing, unreadable, or key file open to group or others)",
+		    dir);
 		goto fail;
 	}
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
-		gw_pki_seterr(err, errlen, "issuing.key does not match issuing.crt in %s", dir);
+		gw_pki_seterr(err, errlen,
+			      "issuing.key does not match issuing.crt in %s",
+			      dir);
 		goto fail;
 	}
 	return 0;

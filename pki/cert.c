@@ -34,9 +34,9 @@ static int set_names(X509 *cert, const struct gw_pki_tmpl *t)
 
 	if (!name)
 		return -ENOMEM;
-	ok = X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-					(const unsigned char *)t->cn, -1, -1,
-					0);
+	ok =
+	    X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+				       (const unsigned char *)t->cn, -1, -1, 0);
 	issuer = t->issuer ? X509_get_subject_name(t->issuer) : name;
 	ok = ok && X509_set_subject_name(cert, name) &&
 	     X509_set_issuer_name(cert, issuer);
@@ -78,8 +78,7 @@ X509 *gw_pki_cert_make(const struct gw_pki_tmpl *t, char *err, size_t errlen)
 	}
 	/* The context gives subjectKeyIdentifier the subject's key and
 	 * authorityKeyIdentifier the issuer's. */
-	X509V3_set_ctx(&ctx, t->issuer ? t->issuer : cert, cert, NULL, NULL,
-		       0);
+	X509V3_set_ctx(&ctx, t->issuer ? t->issuer : cert, cert, NULL, NULL, 0);
 	for (i = 0; i < t->n_ext; i++) {
 		if (add_ext(cert, &ctx, t->ext[i].nid, t->ext[i].value)) {
 			gw_pki_seterr(err, errlen, "cannot add extension %s",
@@ -92,8 +91,7 @@ X509 *gw_pki_cert_make(const struct gw_pki_tmpl *t, char *err, size_t errlen)
 		goto fail;
 	}
 	if (X509_sign(cert, signer, EVP_sha256()) <= 0) {
-		gw_pki_seterr(err, errlen, "cannot sign certificate %s",
-			      t->cn);
+		gw_pki_seterr(err, errlen, "cannot sign certificate %s", t->cn);
 		goto fail;
 	}
 	return cert;

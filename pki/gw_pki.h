@@ -22,6 +22,7 @@
 #define GW_PKI_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -71,6 +72,11 @@ int gw_pki_merchant_id(X509 *cert, char *out, size_t outlen);
  * the reason in @err.
  */
 int gw_pki_verify(const char *dir, X509 *cert, char *err, size_t errlen);
+
+/* As gw_pki_verify, judging validity at Unix time @at instead of now (0:
+ * now), to see ahead of time which certificates will have expired. */
+int gw_pki_verify_at(const char *dir, X509 *cert, time_t at, char *err,
+		     size_t errlen);
 
 /* PEM text of a certificate; caller frees with OPENSSL_free.  NULL on
  * failure. */

@@ -19,7 +19,7 @@
 
 /* Formats a message into @err when the caller gave room for one. */
 void gw_pki_seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Copies untrusted bytes for a message: at most @outlen - 1 characters,
  * anything not printable ASCII replaced by '?'. */
@@ -56,8 +56,8 @@ struct gw_pki_ext {
 /* What a certificate is made of; the issuer signs with SHA-256. */
 struct gw_pki_tmpl {
 	const char *cn;
-	EVP_PKEY *subject_key;	/* public half is used */
-	X509 *issuer;		/* NULL: self-signed by subject_key */
+	EVP_PKEY *subject_key; /* public half is used */
+	X509 *issuer;	       /* NULL: self-signed by subject_key */
 	EVP_PKEY *issuer_key;
 	uint64_t serial;
 	time_t not_before;

@@ -69,8 +69,7 @@ static int store_serial(int fd, uint64_t next)
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", next);
 
-	if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) ||
-	    fsync(fd))
+	if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) || fsync(fd))
 		return -EIO;
 	return 0;
 }
