@@ -55,25 +55,21 @@ struct opts {
 };
 
 /* Option names and where each one's value goes. */
-#define OPT(name, field)                                                       \
-	{                                                                      \
-		name, offsetof(struct opts, field)                             \
-	}
 static const struct {
 	const char *name;
 	size_t offset;
 } opt_table[] = {
-    OPT("pki", pki),
-    OPT("redis", redis),
-    OPT("master-key", master_key),
-    OPT("listen", listen),
-    OPT("dataplane", dataplane),
-    OPT("session-ttl", ttl),
-    OPT("cert-seconds", cert_seconds),
-    OPT("count", count),
-    OPT("prefix", prefix),
-    OPT("merchant", merchant),
-    OPT("out", out),
+    {"pki", offsetof(struct opts, pki)},
+    {"redis", offsetof(struct opts, redis)},
+    {"master-key", offsetof(struct opts, master_key)},
+    {"listen", offsetof(struct opts, listen)},
+    {"dataplane", offsetof(struct opts, dataplane)},
+    {"session-ttl", offsetof(struct opts, ttl)},
+    {"cert-seconds", offsetof(struct opts, cert_seconds)},
+    {"count", offsetof(struct opts, count)},
+    {"prefix", offsetof(struct opts, prefix)},
+    {"merchant", offsetof(struct opts, merchant)},
+    {"out", offsetof(struct opts, out)},
 };
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 

@@ -18,18 +18,18 @@ static const struct {
 	uint64_t lower;
 	uint64_t upper;
 } buckets[] = {
-	{0, 0, 0, 0},
-	{1, 1, 1, 1},
-	{31, 31, 31, 31},
-	{32, 32, 32, 33},
-	{33, 32, 32, 33},
-	{34, 33, 34, 35},
-	{63, 47, 62, 63},
-	{64, 48, 64, 67},
-	{100, 57, 100, 103},
-	{1000, 111, 992, 1023},
-	{1024, 112, 1024, 1087},
-	{UINT64_MAX, SIM_HIST_BUCKETS - 1, 0xf800000000000000ull, UINT64_MAX},
+    {0, 0, 0, 0},
+    {1, 1, 1, 1},
+    {31, 31, 31, 31},
+    {32, 32, 32, 33},
+    {33, 32, 32, 33},
+    {34, 33, 34, 35},
+    {63, 47, 62, 63},
+    {64, 48, 64, 67},
+    {100, 57, 100, 103},
+    {1000, 111, 992, 1023},
+    {1024, 112, 1024, 1087},
+    {UINT64_MAX, SIM_HIST_BUCKETS - 1, 0xf800000000000000ull, UINT64_MAX},
 };
 
 static void index_and_bounds_match_table(void **state)
@@ -59,9 +59,9 @@ static void every_value_falls_inside_its_bucket(void **state)
 		prev = k;
 		/* Relative width stays at or under 1/16. */
 		if (v >= 32)
-			assert_true((sim_hist_upper(k) - sim_hist_lower(k) + 1) *
-					    16 <=
-				    v);
+			assert_true(
+			    (sim_hist_upper(k) - sim_hist_lower(k) + 1) * 16 <=
+			    v);
 	}
 }
 
@@ -153,14 +153,14 @@ static void largest_value_is_recorded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(index_and_bounds_match_table),
-		cmocka_unit_test(every_value_falls_inside_its_bucket),
-		cmocka_unit_test(empty_histogram_reports_zero),
-		cmocka_unit_test(one_to_hundred),
-		cmocka_unit_test(single_sample_is_every_quantile),
-		cmocka_unit_test(skewed_samples),
-		cmocka_unit_test(out_of_range_quantiles_are_clamped),
-		cmocka_unit_test(largest_value_is_recorded),
+	    cmocka_unit_test(index_and_bounds_match_table),
+	    cmocka_unit_test(every_value_falls_inside_its_bucket),
+	    cmocka_unit_test(empty_histogram_reports_zero),
+	    cmocka_unit_test(one_to_hundred),
+	    cmocka_unit_test(single_sample_is_every_quantile),
+	    cmocka_unit_test(skewed_samples),
+	    cmocka_unit_test(out_of_range_quantiles_are_clamped),
+	    cmocka_unit_test(largest_value_is_recorded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
