@@ -113,7 +113,9 @@ static void describe(const struct sockaddr_storage *ss, char *out,
 	}
 }
 
-/* Bounds every read and write so that a silent peer frees its thread. */
+/* Bounds every read and write so that a silent peer frees its thread.
+ * The bound is per call, not per handshake or command: a peer trickling a
+ * byte every few seconds keeps its thread, one of GW_SERVER_MAX_CONNS. */
 static void set_timeouts(int fd)
 {
 	struct timeval tv = {.tv_sec = GW_SERVER_IO_TIMEOUT};

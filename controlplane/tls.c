@@ -104,6 +104,9 @@ static int load_trust(SSL_CTX *ctx, const char *dir, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	X509_CRL_free(crl);
+	/* The CRL is read once, at start: a merchant revoked later keeps
+	 * getting in until gw-control restarts.  Reloading it would need a
+	 * fresh store swapped in between handshakes. */
 	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	return 0;
 }

@@ -262,6 +262,9 @@ static void on_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A Redis that goes away must cost a reconnect, not the process:
+	 * writes to its closed socket fail with EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /* The EAL options end at "--"; ours follow it. */
