@@ -108,10 +108,10 @@ struct gw_journal *gw_journal_open(const char *dir, unsigned worker,
 		snprintf(err, errlen, "journal: directory name too long");
 		goto fail;
 	}
-	j->fd = open(j->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	j->fd = open(j->path, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (j->fd < 0 && errno == ENOENT) {
 		/* A new file's directory entry must survive a crash too. */
-		j->fd = open(j->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		j->fd = open(j->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
 			     0600);
 		if (j->fd >= 0 && sync_dir(dir) != 0) {
 			snprintf(err, errlen, "%s: cannot sync directory",

@@ -7,7 +7,7 @@
  * Record layout, 160 bytes, every integer little-endian:
  *
  *   0  magic "GWJR"        4  version u8 (1)    5  type u8
- *   6  length u16 (160)    8  crc32c u32 over bytes 12..159
+ *   6  length u16 (160)    8  crc32c u32 of bytes 0..7 then 12..159
  *  12  flags u16          14  worker u8        15  response code u8
  *  16  seq u64 (per worker, from 1)            24  time ns u64 (Unix)
  *  32  session id u32     36  content digest u32

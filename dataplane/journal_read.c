@@ -284,7 +284,10 @@ gw_journal_cursor_open(const char *dir, unsigned worker, uint64_t offset)
 		return NULL;
 	c->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c->fd < 0) {
+		int saved = errno;
+
 		free(c);
+		errno = saved;
 		return NULL;
 	}
 	c->pos = offset;

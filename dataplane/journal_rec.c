@@ -127,6 +127,15 @@ uint32_t gw_journal_crc32c(uint32_t crc, const void *buf, size_t len)
 	return ~crc_soft(c, buf, len);
 }
 
+/* Every byte of the record but the checksum itself. */
+static uint32_t rec_crc(const uint8_t *rec)
+{
+	uint32_t c = gw_journal_crc32c(0, rec, O_CRC);
+
+	return gw_journal_crc32c(c, rec + CRC_FROM,
+				 GW_JOURNAL_REC_LEN - CRC_FROM);
+}
+
 static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
@@ -221,21 +230,16 @@ void gw_journal_encode(uint8_t out[GW_JOURNAL_REC_LEN],
 	put16(out + O_CURRENCY, r->currency);
 	put_masked(out, r->masked);
 	memcpy(out + O_APPROVAL, r->approval, 6);
-	put32(out + O_CRC, gw_journal_crc32c(0, out + CRC_FROM,
-					     GW_JOURNAL_REC_LEN - CRC_FROM));
+	put32(out + O_CRC, rec_crc(out));
 }
 
 static int check_frame(const uint8_t *in)
 {
-	uint32_t crc;
-
 	if (get32(in + O_MAGIC) != MAGIC ||
 	    in[O_VERSION] != GW_JOURNAL_VERSION ||
 	    get16(in + O_LENGTH) != GW_JOURNAL_REC_LEN)
 		return -EBADMSG;
-	crc =
-	    gw_journal_crc32c(0, in + CRC_FROM, GW_JOURNAL_REC_LEN - CRC_FROM);
-	if (crc != get32(in + O_CRC))
+	if (rec_crc(in) != get32(in + O_CRC))
 		return -EBADMSG;
 	return 0;
 }

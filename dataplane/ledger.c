@@ -53,12 +53,12 @@ struct gw_ledger {
 	struct refgen gens[WORKERS];
 	struct entry *entries;
 	size_t capacity;
-	size_t used; /* atomic; may pass capacity when full */
+	size_t used;	  /* atomic; may pass capacity when full */
 	uint32_t *by_key; /* entry index + 1, 0 empty */
 	uint32_t *by_ref;
 	size_t mask; /* index size - 1 */
 	uint64_t window_ns;
-	uint64_t last_epoch; /* atomic */
+	uint64_t last_epoch;				    /* atomic */
 	uint64_t duplicates, conflicts, full, replay_short; /* atomic */
 };
 
@@ -142,7 +142,8 @@ static struct entry *find_key(struct gw_ledger *l,
 		if (v == 0)
 			return NULL;
 		e = &l->entries[v - 1];
-		if (e->txn_id == txn && memcmp(e->merchant, m, sizeof(e->merchant)) == 0)
+		if (e->txn_id == txn &&
+		    memcmp(e->merchant, m, sizeof(e->merchant)) == 0)
 			return e;
 	}
 }
@@ -239,8 +240,8 @@ static uint64_t next_ref(struct gw_ledger *l, uint8_t worker, uint64_t now_s)
 		g->epoch = claim_epoch(l, now_s);
 		g->counter = 0;
 	}
-	return (g->epoch & 0xffffffffu) << 32 | (uint64_t)worker << COUNTER_BITS |
-	       g->counter++;
+	return (g->epoch & 0xffffffffu) << 32 |
+	       (uint64_t)worker << COUNTER_BITS | g->counter++;
 }
 
 void gw_ledger_approval(uint64_t ref, char out[7])
@@ -399,10 +400,10 @@ static void decide(struct gw_ledger *l, struct entry *n, struct entry *orig,
 	n->resp.txn_id = n->txn_id;
 	n->resp.code = v.code;
 	n->resp.amount = approved(v.code) ? v.amount : 0;
-	n->resp.balance = v.code == GW_RC_NOT_FOUND ||
-				  v.code == GW_RC_INVALID_TXN
-			      ? 0
-			      : v.balance;
+	n->resp.balance =
+	    v.code == GW_RC_NOT_FOUND || v.code == GW_RC_INVALID_TXN
+		? 0
+		: v.balance;
 	n->resp.gateway_ref = next_ref(l, in->worker, in->now_ns / NS_PER_S);
 	if (approved(v.code))
 		gw_ledger_approval(n->resp.gateway_ref, n->resp.approval);
@@ -511,8 +512,8 @@ int gw_ledger_replay(struct gw_ledger *l, const struct gw_journal_rec *rec,
 	n->type = rec->type;
 	memcpy(n->token, rec->token, GW_CARD_TOKEN_LEN);
 	n->digest = rec->digest;
-	n->resp = (struct gw_resp){rec->txn_id, rec->applied, rec->ref,
-				   rec->balance, rec->code, ""};
+	n->resp = (struct gw_resp){rec->txn_id,	 rec->applied, rec->ref,
+				   rec->balance, rec->code,    ""};
 	memcpy(n->resp.approval, rec->approval, 7);
 	if (rec->type == GW_MSG_AUTH) {
 		if (cards != NULL)

@@ -13,10 +13,10 @@
 
 /* What a transaction still allows.  Changes only under its stripe lock. */
 enum kind {
-	K_NONE = 0,     /* declined, reversal, refund, or fully reversed */
-	K_AUTH,         /* approved authorization not yet captured */
+	K_NONE = 0,	 /* declined, reversal, refund, or fully reversed */
+	K_AUTH,		 /* approved authorization not yet captured */
 	K_AUTH_CAPTURED, /* captured by a separate capture */
-	K_CAPTURE,      /* holds a capture: capture, or auth captured at once */
+	K_CAPTURE, /* holds a capture: capture, or auth captured at once */
 };
 
 struct entry {
@@ -35,7 +35,7 @@ struct entry {
 	struct gw_resp resp;
 	/* Under the stripe lock of this entry's hash. */
 	struct gw_credit_line *line; /* card whose open-to-buy it holds */
-	uint8_t kind;                /* enum kind */
+	uint8_t kind;		     /* enum kind */
 	uint64_t capturable;
 	uint64_t captured;
 	uint64_t refunded;

@@ -61,6 +61,10 @@ int sim_traffic_load(struct sim_traffic *t, uint64_t count, double seconds);
  * merchant, and waits for the last answer. */
 int sim_traffic_script(struct sim_traffic *t, const struct sim_script *s);
 
+/* Sends one request that changes no balance (amount 0) from the first
+ * merchant and waits for its answer. */
+int sim_traffic_one(struct sim_traffic *t);
+
 /* A new transaction id for @m, unique within the merchant. */
 uint64_t sim_traffic_txn(struct sim_traffic *t, struct sim_merchant *m);
 

@@ -1,8 +1,8 @@
 /*
  * The CA hierarchy of a PKI directory: creating it (root, issuing CA,
- * server and code-signing certificates, chain, first CRL, registry) and
- * loading the issuing CA for later issuance.  Merchant certificates are
- * issue.c's.
+ * server and code-signing certificates, chain, first CRLs, registry) and
+ * loading its members for later issuance, CRLs and package signing.
+ * Merchant certificates are issue.c's.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +17,13 @@
 #include "gw_pki.h"
 #include "pki_int.h"
 
-enum member { ROOT, ISSUING, SERVER, CODESIGN, N_MEMBERS };
+enum {
+	ROOT = GW_PKI_ROOT,
+	ISSUING = GW_PKI_ISSUING,
+	SERVER = GW_PKI_SERVER,
+	CODESIGN = GW_PKI_CODESIGN,
+	N_MEMBERS = GW_PKI_N_MEMBERS
+};
 
 static const struct gw_pki_ext root_ext[] = {
     {NID_basic_constraints, "critical,CA:TRUE,pathlen:1"},
@@ -54,7 +60,7 @@ static const struct member_spec {
 	const char *key_file;
 	const char *cert_file;
 	const char *cn; /* NULL: the server name */
-	enum member signer;
+	enum gw_pki_member signer;
 	long days;
 	const struct gw_pki_ext *ext;
 	size_t n_ext;
@@ -70,11 +76,12 @@ static const struct member_spec {
 };
 
 /* The files init writes after the members' keys and certificates. */
-enum extra_file { CHAIN, CRL, SERIAL, INDEX, N_EXTRA };
-static const char *const extra_files[N_EXTRA] = {"chain.pem", "crl.pem",
-						 "serial", "index.txt"};
+enum extra_file { CHAIN, CRL, ROOT_CRL, SERIAL, INDEX, N_EXTRA };
+static const char *const extra_files[N_EXTRA] = {
+    "chain.pem", "crl.pem", "root-crl.pem", "serial", "index.txt"};
 
-/* The CRL is valid for a week; republishing it is the operator's duty. */
+/* The CRLs are valid for a week; republishing them is the operator's
+ * duty (gw-pki crl). */
 #define CRL_DAYS 7
 
 struct hierarchy {
@@ -82,6 +89,7 @@ struct hierarchy {
 	EVP_PKEY *key[N_MEMBERS];
 	X509 *cert[N_MEMBERS];
 	X509_CRL *crl;
+	X509_CRL *root_crl;
 	const char *created[2 * N_MEMBERS + N_EXTRA];
 	size_t n_created;
 };
@@ -150,7 +158,12 @@ static int build(struct hierarchy *h, const char *server_name, const char *san,
 	/* The first CRL carries number 1; later lists count up from the
 	 * number in the current crl.pem. */
 	h->crl = gw_pki_crl_make(&ca, 1, CRL_DAYS);
-	if (!h->crl) {
+	ca.cert = h->cert[ROOT];
+	ca.key = h->key[ROOT];
+	/* The root lists the CAs under it, so that the issuing CA itself
+	 * can be revoked; every chain check needs this list too. */
+	h->root_crl = gw_pki_crl_make(&ca, 1, CRL_DAYS);
+	if (!h->crl || !h->root_crl) {
 		gw_pki_seterr(err, errlen, "cannot sign the first CRL");
 		return -EINVAL;
 	}
@@ -211,16 +224,17 @@ static int put_chain(struct hierarchy *h, char *err, size_t errlen)
 	return rc;
 }
 
-static int put_crl(struct hierarchy *h, char *err, size_t errlen)
+static int put_crl(struct hierarchy *h, enum extra_file which, X509_CRL *crl,
+		   char *err, size_t errlen)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	char *data;
 	long n;
 	int rc = -ENOMEM;
 
-	if (bio && PEM_write_bio_X509_CRL(bio, h->crl)) {
+	if (bio && PEM_write_bio_X509_CRL(bio, crl)) {
 		n = BIO_get_mem_data(bio, &data);
-		rc = put(h, extra_files[CRL], data, (size_t)n, NULL, err,
+		rc = put(h, extra_files[which], data, (size_t)n, NULL, err,
 			 errlen);
 	}
 	BIO_free(bio);
@@ -242,7 +256,9 @@ static int write_all_files(struct hierarchy *h, char *err, size_t errlen)
 	if (!rc)
 		rc = put_chain(h, err, errlen);
 	if (!rc)
-		rc = put_crl(h, err, errlen);
+		rc = put_crl(h, CRL, h->crl, err, errlen);
+	if (!rc)
+		rc = put_crl(h, ROOT_CRL, h->root_crl, err, errlen);
 	n = snprintf(serial, sizeof(serial), "%d\n", N_MEMBERS + 1);
 	if (!rc)
 		rc = put(h, extra_files[SERIAL], serial, (size_t)n, NULL, err,
@@ -312,38 +328,60 @@ int gw_pki_init(const char *dir, const char *server_name, char *err,
 		X509_free(h.cert[i]);
 	}
 	X509_CRL_free(h.crl);
+	X509_CRL_free(h.root_crl);
 	return rc;
 }
 
-int gw_pki_ca_load(struct gw_pki_ca *ca, const char *dir, char *err,
-		   size_t errlen)
+const char *gw_pki_member_cert(enum gw_pki_member m)
 {
+	return m < N_MEMBERS ? members[m].cert_file : NULL;
+}
+
+int gw_pki_member_load(struct gw_pki_ca *ca, const char *dir,
+		       enum gw_pki_member m, char *err, size_t errlen)
+{
+	const struct member_spec *spec = &members[m];
 	char path[4096];
 
 	ca->cert = NULL;
 	ca->key = NULL;
-	if (gw_pki_path(path, sizeof(path), dir, members[ISSUING].cert_file))
+	if (m >= N_MEMBERS)
+		return -EINVAL;
+	if (gw_pki_path(path, sizeof(path), dir, spec->cert_file))
 		return -ENAMETOOLONG;
 	ca->cert = gw_pki_read_cert(path);
-	if (!gw_pki_path(path, sizeof(path), dir, members[ISSUING].key_file))
+	if (!gw_pki_path(path, sizeof(path), dir, spec->key_file))
 		ca->key = gw_pki_read_key(path);
 	if (!ca->cert || !ca->key) {
 		gw_pki_seterr(
 		    err, errlen,
-		    "cannot load the issuing CA from %s (missing, unreadable, or key file open to group or others)",
-		    dir);
+		    "cannot load %s and %s from %s (missing, unreadable, or key file open to group or others)",
+		    spec->cert_file, spec->key_file, dir);
 		goto fail;
 	}
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
-		gw_pki_seterr(err, errlen,
-			      "issuing.key does not match issuing.crt in %s",
-			      dir);
+		gw_pki_seterr(err, errlen, "%s does not match %s in %s",
+			      spec->key_file, spec->cert_file, dir);
 		goto fail;
 	}
 	return 0;
 fail:
 	gw_pki_ca_release(ca);
 	return -ENOENT;
+}
+
+int gw_pki_ca_load(struct gw_pki_ca *ca, const char *dir, char *err,
+		   size_t errlen)
+{
+	int rc = gw_pki_member_load(ca, dir, ISSUING, err, errlen);
+
+	/* Callers and their tests know this failure by this wording. */
+	if (rc == -ENOENT && !ca->cert)
+		gw_pki_seterr(
+		    err, errlen,
+		    "cannot load the issuing CA from %s (missing, unreadable, or key file open to group or others)",
+		    dir);
+	return rc;
 }
 
 void gw_pki_ca_release(struct gw_pki_ca *ca)

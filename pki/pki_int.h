@@ -74,7 +74,21 @@ X509 *gw_pki_cert_make(const struct gw_pki_tmpl *t, char *err, size_t errlen);
  * (several, or embedded NUL) or -ENOSPC. */
 int gw_pki_name_cn(const X509_NAME *name, char *out, size_t outlen);
 
-/* The issuing CA, loaded from a PKI directory. */
+/* Writes @len bytes to a temporary file beside @path and renames it over
+ * @path, so that a reader sees the old file or the new one, never half. */
+int gw_pki_replace_file(const char *path, const void *buf, size_t len);
+
+/* The certificates that init creates, each with its key file. */
+enum gw_pki_member {
+	GW_PKI_ROOT,
+	GW_PKI_ISSUING,
+	GW_PKI_SERVER,
+	GW_PKI_CODESIGN,
+	GW_PKI_N_MEMBERS
+};
+
+/* A certificate and its private key, loaded from a PKI directory; named
+ * for its main use, the issuing CA. */
 struct gw_pki_ca {
 	X509 *cert;
 	EVP_PKEY *key;
@@ -82,11 +96,75 @@ struct gw_pki_ca {
 
 int gw_pki_ca_load(struct gw_pki_ca *ca, const char *dir, char *err,
 		   size_t errlen);
+/* Any member's certificate and key; -ENOENT with a message when missing,
+ * unreadable, open to others or not matching. */
+int gw_pki_member_load(struct gw_pki_ca *ca, const char *dir,
+		       enum gw_pki_member m, char *err, size_t errlen);
+/* The file name of a member's certificate ("root.crt", ...). */
+const char *gw_pki_member_cert(enum gw_pki_member m);
 void gw_pki_ca_release(struct gw_pki_ca *ca);
 
 /* An empty CRL from @ca carrying @number, valid for @days. */
 X509_CRL *gw_pki_crl_make(const struct gw_pki_ca *ca, uint64_t number,
 			  long days);
+
+/* The CRL period when neither the operator nor the current list says. */
+#define GW_PKI_CRL_SECONDS (7 * GW_PKI_DAY)
+
+/*
+ * One line of an index file: index.txt for the merchant certificates of
+ * the issuing CA, root-index.txt for the CAs that the root revoked.
+ */
+struct gw_pki_entry {
+	char serial[41]; /* hex, as written */
+	char id[GW_PKI_ID_MAX + 1];
+	long long not_after;
+	char status; /* 'V' valid or 'R' revoked */
+	long long revoked_at;
+	int reason; /* CRL_REASON_* */
+};
+
+struct gw_pki_index {
+	struct gw_pki_entry *e;
+	size_t n;
+	size_t cap;
+};
+
+/* Reads @path into @ix (a missing file is an empty index).  0, or
+ * -EINVAL naming the bad line in @err, or -ENOMEM. */
+int gw_pki_index_read(const char *path, struct gw_pki_index *ix, char *err,
+		      size_t errlen);
+/* Replaces @path with @ix.  0 or a negative errno. */
+int gw_pki_index_write(const char *path, const struct gw_pki_index *ix);
+/* Appends a copy of @e.  0 or -ENOMEM. */
+int gw_pki_index_add(struct gw_pki_index *ix, const struct gw_pki_entry *e);
+void gw_pki_index_free(struct gw_pki_index *ix);
+/* 1 when hex serials @a and @b name the same number. */
+int gw_pki_serial_eq(const char *a, const char *b);
+
+/* The CRLReason for @name (RFC 5280 section 5.3.1), or -EINVAL for an
+ * unknown name and for certificateHold: revocation here is final. */
+int gw_pki_reason_parse(const char *name);
+const char *gw_pki_reason_name(int reason);
+
+/* A CRL from @ca naming every revoked entry of @ix (may be NULL), issued
+ * at @now and valid for @seconds. */
+X509_CRL *gw_pki_crl_sign(const struct gw_pki_ca *ca, uint64_t number,
+			  time_t now, long seconds,
+			  const struct gw_pki_index *ix);
+
+/* The two lists a PKI directory publishes. */
+enum gw_pki_list { GW_PKI_LIST_ISSUING, GW_PKI_LIST_ROOT, GW_PKI_N_LISTS };
+
+/* Signs and writes one list from its index with the next crlNumber,
+ * valid for @seconds (0: the period of the current list, else a week).
+ * The caller holds the registry lock.  0 or a negative errno. */
+int gw_pki_publish(const char *dir, enum gw_pki_list list, long seconds,
+		   char *err, size_t errlen);
+
+/* The file names of a list and of its index. */
+const char *gw_pki_list_crl(enum gw_pki_list list);
+const char *gw_pki_list_index(enum gw_pki_list list);
 
 /*
  * The serial file and index.txt, held under an exclusive lock from open to

@@ -90,7 +90,7 @@ for code in 00 01 10 13 14 51 54 57 62; do
 	check_eq "script: decisions $code" "$n" \
 		"$(jq ".codes[\"$code\"] // 0" "$run/script.json")"
 done
-check_eq "script: approved" 4 "$(jq .approved "$run/script.json")"
+check_eq "script: approved" 6 "$(jq .approved "$run/script.json")"
 check_eq "script: partial" 2 "$(jq .partial "$run/script.json")"
 check_eq "script: referred" 1 "$(jq .referred "$run/script.json")"
 
