@@ -97,40 +97,41 @@ static const char *keyfile_error(int rc)
 	}
 }
 
-/* Master key -> card tokenizer, credit lines and session sync. */
+/* Master key -> card tokenizer, credit lines and session sync.  Dies
+ * with the reason when any of them fails. */
 static void load_state(struct app *a)
 {
 	uint8_t master[GW_SECRET_LEN], tok_key[GW_SECRET_LEN],
 	    wrap_key[GW_SECRET_LEN];
-	char err[512];
+	char err[512] = "";
 	int rc;
 
 	rc = gw_keyfile_read(a->o.master_key, master, sizeof(master));
-	if (rc != 0)
-		die(a, "cannot read master key %s: %s", a->o.master_key,
-		    keyfile_error(rc));
-	rc = gw_kdf_subkey(master, "card-token", tok_key);
-	if (rc == 0)
-		rc = gw_kdf_subkey(master, "session-wrap", wrap_key);
-	explicit_bzero(master, sizeof(master));
-	if (rc == 0)
-		a->tk = gw_card_tokenizer_new(tok_key);
-	explicit_bzero(tok_key, sizeof(tok_key));
-	if (a->tk == NULL) {
-		explicit_bzero(wrap_key, sizeof(wrap_key));
-		die(a, "cannot derive the card-token key");
+	if (rc != 0) {
+		snprintf(err, sizeof(err), "cannot read master key %s: %s",
+			 a->o.master_key, keyfile_error(rc));
+		goto out;
+	}
+	if (gw_kdf_subkey(master, "card-token", tok_key) != 0 ||
+	    gw_kdf_subkey(master, "session-wrap", wrap_key) != 0 ||
+	    (a->tk = gw_card_tokenizer_new(tok_key)) == NULL) {
+		snprintf(err, sizeof(err), "cannot derive keys from %s",
+			 a->o.master_key);
+		goto out;
 	}
 	a->credit = gw_credit_load(a->o.credit_lines, a->tk, err, sizeof(err));
-	if (a->credit == NULL) {
-		explicit_bzero(wrap_key, sizeof(wrap_key));
-		die(a, "%s", err);
-	}
+	if (a->credit == NULL)
+		goto out;
 	a->sessions = gw_sessions_new(SESSION_TABLE_LOG2);
-	if (a->sessions != NULL)
-		a->sync = gw_sync_new(a->o.redis, a->sessions, wrap_key, err,
-				      sizeof(err));
-	else
+	if (a->sessions == NULL) {
 		snprintf(err, sizeof(err), "cannot allocate the session table");
+		goto out;
+	}
+	a->sync =
+	    gw_sync_new(a->o.redis, a->sessions, wrap_key, err, sizeof(err));
+out:
+	explicit_bzero(master, sizeof(master));
+	explicit_bzero(tok_key, sizeof(tok_key));
 	explicit_bzero(wrap_key, sizeof(wrap_key));
 	if (a->sync == NULL)
 		die(a, "%s", err);

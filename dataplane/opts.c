@@ -45,18 +45,19 @@ void gw_opts_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: gw-dataplane [EAL options] -- --addr IPv4 [--udp-port N]\n"
-	    "         --credit-lines FILE --master-key FILE --redis UNIX_SOCKET\n"
-	    "         [--referral-amount N] [--idle-sleep-us N] [--stats FILE] [--port N]\n"
+	    "         --credit-lines FILE --master-key FILE --redis SOCKET\n"
+	    "         [--referral-amount N] [--idle-sleep-us N]\n"
+	    "         [--stats FILE] [--port N]\n"
 	    "\n"
-	    "  --addr IPv4            the gateway's address on the port\n"
-	    "  --udp-port N           protocol port (default %d)\n"
-	    "  --credit-lines FILE    card credit lines (pan,expiry,limit,open_to_buy,status)\n"
-	    "  --master-key FILE      32-byte appliance master key, mode 0600\n"
-	    "  --redis UNIX_SOCKET    Redis holding the sessions\n"
-	    "  --referral-amount N    amounts above N minor units are referred (default %d)\n"
-	    "  --idle-sleep-us N      sleep N us when idle; 0 polls without pause (default 0)\n"
-	    "  --stats FILE           rewrite FILE with JSON counters every second\n"
-	    "  --port N               DPDK port to serve (default 0)\n",
+	    "  --addr IPv4           the gateway's address on the port\n"
+	    "  --udp-port N          protocol port (default %d)\n"
+	    "  --credit-lines FILE   card credit lines\n"
+	    "  --master-key FILE     32-byte appliance master key, mode 0600\n"
+	    "  --redis SOCKET        unix socket of the Redis with the sessions\n"
+	    "  --referral-amount N   refer amounts above N (default %d)\n"
+	    "  --idle-sleep-us N     sleep when idle; 0 never (default 0)\n"
+	    "  --stats FILE          JSON counters, rewritten every second\n"
+	    "  --port N              DPDK port to serve (default 0)\n",
 	    GW_WIRE_DEFAULT_PORT, GW_REFERRAL_DEFAULT);
 }
 

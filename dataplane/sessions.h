@@ -27,6 +27,12 @@ struct gw_session {
 	 * so the lock is almost never contended, but nothing guarantees it.
 	 */
 	rte_spinlock_t lock;
+	/*
+	 * Windows live only in memory: after a data-plane restart every
+	 * window starts empty, so a request recorded before the restart
+	 * would pass the window once more.  Catching that repeat is left to
+	 * the transaction-id duplicate rule of the ledger.
+	 */
 	struct gw_replay m2g;
 	/* Main lcore only. */
 	uint64_t revoked_at;

@@ -60,19 +60,20 @@ static const struct member_spec {
 	const char *key_file;
 	const char *cert_file;
 	const char *cn; /* NULL: the server name */
+	const char *what;
 	enum gw_pki_member signer;
 	long days;
 	const struct gw_pki_ext *ext;
 	size_t n_ext;
 } members[N_MEMBERS] = {
-    [ROOT] = {"root.key", "root.crt", "Gateway Root CA", ROOT, 3650,
+    [ROOT] = {"root.key", "root.crt", "Gateway Root CA", "root CA", ROOT, 3650,
 	      EXT(root_ext)},
-    [ISSUING] = {"issuing.key", "issuing.crt", "Gateway Issuing CA", ROOT, 1825,
-		 EXT(issuing_ext)},
-    [SERVER] = {"server.key", "server.crt", NULL, ISSUING, 825,
-		EXT(server_ext)},
+    [ISSUING] = {"issuing.key", "issuing.crt", "Gateway Issuing CA",
+		 "issuing CA", ROOT, 1825, EXT(issuing_ext)},
+    [SERVER] = {"server.key", "server.crt", NULL, "server certificate", ISSUING,
+		825, EXT(server_ext)},
     [CODESIGN] = {"codesign.key", "codesign.crt", "Gateway Code Signing",
-		  ISSUING, 1095, EXT(codesign_ext)},
+		  "code-signing certificate", ISSUING, 1095, EXT(codesign_ext)},
 };
 
 /* The files init writes after the members' keys and certificates. */
@@ -340,13 +341,14 @@ const char *gw_pki_member_cert(enum gw_pki_member m)
 int gw_pki_member_load(struct gw_pki_ca *ca, const char *dir,
 		       enum gw_pki_member m, char *err, size_t errlen)
 {
-	const struct member_spec *spec = &members[m];
+	const struct member_spec *spec;
 	char path[4096];
 
 	ca->cert = NULL;
 	ca->key = NULL;
 	if (m >= N_MEMBERS)
 		return -EINVAL;
+	spec = &members[m];
 	if (gw_pki_path(path, sizeof(path), dir, spec->cert_file))
 		return -ENAMETOOLONG;
 	ca->cert = gw_pki_read_cert(path);
@@ -355,8 +357,8 @@ int gw_pki_member_load(struct gw_pki_ca *ca, const char *dir,
 	if (!ca->cert || !ca->key) {
 		gw_pki_seterr(
 		    err, errlen,
-		    "cannot load %s and %s from %s (missing, unreadable, or key file open to group or others)",
-		    spec->cert_file, spec->key_file, dir);
+		    "cannot load the %s from %s (missing, unreadable, or key file open to group or others)",
+		    spec->what, dir);
 		goto fail;
 	}
 	if (X509_check_private_key(ca->cert, ca->key) != 1) {
@@ -373,15 +375,7 @@ fail:
 int gw_pki_ca_load(struct gw_pki_ca *ca, const char *dir, char *err,
 		   size_t errlen)
 {
-	int rc = gw_pki_member_load(ca, dir, ISSUING, err, errlen);
-
-	/* Callers and their tests know this failure by this wording. */
-	if (rc == -ENOENT && !ca->cert)
-		gw_pki_seterr(
-		    err, errlen,
-		    "cannot load the issuing CA from %s (missing, unreadable, or key file open to group or others)",
-		    dir);
-	return rc;
+	return gw_pki_member_load(ca, dir, ISSUING, err, errlen);
 }
 
 void gw_pki_ca_release(struct gw_pki_ca *ca)

@@ -92,6 +92,36 @@ int gw_pki_write_file(const char *path, const void *buf, size_t len,
 	return rc;
 }
 
+int gw_pki_replace_file(const char *path, const void *buf, size_t len)
+{
+	char tmp[4096], dir[4096], *slash;
+	int fd, rc;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	/* The caller holds the registry lock, so a temporary file left by
+	 * a crash is stale and may be replaced. */
+	rc = gw_pki_write_file(tmp, buf, len, 0644, 0);
+	if (rc)
+		return rc;
+	if (rename(tmp, path)) {
+		rc = -errno;
+		unlink(tmp);
+		return rc;
+	}
+	/* The rename itself is durable only once the directory is synced. */
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return 0;
+}
+
 int gw_pki_read_file(const char *path, unsigned char **buf, size_t *len,
 		     int secret)
 {

@@ -453,9 +453,14 @@ static void test_duplicate_gets_original_answer(void **state)
 	assert_memory_equal(first, again, GW_WIRE_RESP_LEN);
 	assert_int_equal(otb(f, PAN_A), OTB_A - 10000);
 	assert_int_equal(f->nrec, 1);
+	/* A clock stepped back keeps the id taken. */
+	f->now = T0 - 60ull * 1000000000ull;
+	assert_int_equal(req(f, GW_MSG_AUTH, 0, 9, PAN_A, 10000, NO_REF, &r2),
+			 0);
+	assert_int_equal(r2.gateway_ref, r1.gateway_ref);
 	gw_ledger_stats(f->l, &st);
 	assert_int_equal(st.entries, 1);
-	assert_int_equal(st.duplicates, 1);
+	assert_int_equal(st.duplicates, 2);
 }
 
 static void test_duplicate_of_decline_and_followup(void **state)
@@ -513,7 +518,13 @@ static void test_id_reusable_after_window(void **state)
 	uint64_t ref = auth(f, 1, 0);
 	struct gw_resp r;
 
-	f->now += (uint64_t)WINDOW_S * 1000000000ull;
+	/* req() adds 1 ms: the repeat lands 1 ns before the window ends,
+	 * then exactly at its end. */
+	f->now += (uint64_t)WINDOW_S * 1000000000ull - 1000000 - 1;
+	assert_int_equal(req(f, GW_MSG_AUTH, 0, 1, PAN_A, 10000, NO_REF, &r),
+			 0);
+	assert_int_equal(r.gateway_ref, ref);
+	f->now -= 1000000 - 1;
 	assert_int_equal(req(f, GW_MSG_AUTH, 0, 1, PAN_A, 10000, NO_REF, &r),
 			 1);
 	assert_resp(&r, GW_RC_APPROVED, 10000, 10000);
