@@ -13,9 +13,9 @@
 
 #include "gw_wire.h"
 
-#define GW_AEAD_IV_LEN 12
+#define GW_AEAD_IV_LEN	 12
 #define GW_AEAD_SALT_LEN 4
-#define GW_AEAD_KEY_LEN 32 /* the protocol uses AES-256-GCM */
+#define GW_AEAD_KEY_LEN	 32 /* the protocol uses AES-256-GCM */
 
 /*
  * An expanded AES-GCM key.  key_len is 16, 24 or 32.  The library's own

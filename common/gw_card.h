@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define GW_CARD_TOKEN_LEN 16
-#define GW_CARD_MASK_LEN 20 /* 19 characters and a NUL */
+#define GW_CARD_MASK_LEN  20 /* 19 characters and a NUL */
 
 /* ISO/IEC 7812 mod-10 check over @len ASCII digits. */
 bool gw_card_luhn_ok(const char *pan, size_t len);

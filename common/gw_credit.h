@@ -32,7 +32,7 @@ struct gw_credit_line {
 	uint8_t token[GW_CARD_TOKEN_LEN];
 	char masked[GW_CARD_MASK_LEN];
 	uint16_t expiry; /* YYMM */
-	uint8_t status;  /* enum gw_card_status */
+	uint8_t status;	 /* enum gw_card_status */
 	uint64_t limit;
 	uint64_t otb; /* open-to-buy; use the gw_credit_* atomics */
 };

@@ -31,7 +31,7 @@ struct gw_policy {
 };
 
 struct gw_decision {
-	uint8_t code;    /* enum gw_resp_code */
+	uint8_t code;	 /* enum gw_resp_code */
 	uint64_t amount; /* approved amount; 0 unless 00 or 10 */
 };
 

@@ -18,9 +18,9 @@
 
 #include <openssl/ssl.h>
 
-#define GW_LINK_LINE_MAX 1024
-#define GW_LINK_PAYLOAD_MAX (64 * 1024)
-#define GW_LINK_ARGS_MAX 16
+#define GW_LINK_LINE_MAX     1024
+#define GW_LINK_PAYLOAD_MAX  (64 * 1024)
+#define GW_LINK_ARGS_MAX     16
 #define GW_LINK_DEFAULT_PORT 7443
 
 /* A parsed line: words split on single spaces, the last one the payload
@@ -28,7 +28,7 @@
 struct gw_link_msg {
 	char line[GW_LINK_LINE_MAX];
 	char *argv[GW_LINK_ARGS_MAX];
-	int argc; /* words before the payload length */
+	int argc;      /* words before the payload length */
 	char *payload; /* malloc'd, NUL-terminated; NULL when empty */
 	size_t payload_len;
 };
@@ -49,7 +49,6 @@ int gw_link_write(SSL *ssl, const char *line, const void *payload,
 int gw_link_write_err(SSL *ssl, int code, const char *msg);
 
 /* The value of "key=value" among argv[from..argc), or NULL. */
-const char *gw_link_get(const struct gw_link_msg *m, int from,
-			const char *key);
+const char *gw_link_get(const struct gw_link_msg *m, int from, const char *key);
 
 #endif

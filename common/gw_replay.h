@@ -35,7 +35,7 @@ gw_replay_check(const struct gw_replay *w, uint64_t seq);
 
 /* Marks @seq as seen, advancing the window if it is ahead.  Returns the
  * same codes as gw_replay_check, evaluated atomically with the update. */
-__attribute__((warn_unused_result)) int
-gw_replay_update(struct gw_replay *w, uint64_t seq);
+__attribute__((warn_unused_result)) int gw_replay_update(struct gw_replay *w,
+							 uint64_t seq);
 
 #endif

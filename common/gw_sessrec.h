@@ -18,10 +18,10 @@
 
 #include "gw_kdf.h"
 
-#define GW_MERCHANT_ID_MAX 32
-#define GW_SESSREC_WRAPPED_HEX (2 * (12 + GW_SECRET_LEN + 16) + 1)
+#define GW_MERCHANT_ID_MAX	32
+#define GW_SESSREC_WRAPPED_HEX	(2 * (12 + GW_SECRET_LEN + 16) + 1)
 #define GW_REDIS_SESSION_PREFIX "gw:session:"
-#define GW_REDIS_SESSION_NEXT "gw:session:next"
+#define GW_REDIS_SESSION_NEXT	"gw:session:next"
 #define GW_REDIS_SESSION_EVENTS "gw:session-events"
 
 enum gw_sess_state {
@@ -35,7 +35,7 @@ struct gw_sessrec {
 	uint8_t secret[GW_SECRET_LEN];
 	uint64_t created; /* Unix seconds */
 	uint64_t expires; /* Unix seconds */
-	uint8_t state;    /* enum gw_sess_state */
+	uint8_t state;	  /* enum gw_sess_state */
 };
 
 /* 0 if @id is 1 to 32 characters of [A-Za-z0-9._-], else -EINVAL. */

@@ -21,8 +21,8 @@ __attribute__((warn_unused_result)) int gw_keyfile_create(const char *path,
 void gw_hex_encode(const uint8_t *in, size_t len, char *out); /* 2len+1 */
 /* Decodes exactly @len bytes from 2*@len hex characters and a NUL.
  * 0 or -EINVAL. */
-__attribute__((warn_unused_result)) int
-gw_hex_decode(const char *in, uint8_t *out, size_t len);
+__attribute__((warn_unused_result)) int gw_hex_decode(const char *in,
+						      uint8_t *out, size_t len);
 
 /* 1 if equal, 0 if not, in time independent of the contents. */
 int gw_ct_equal(const void *a, const void *b, size_t len);

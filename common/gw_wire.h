@@ -15,11 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_WIRE_VERSION 1
-#define GW_WIRE_HDR_LEN 16
-#define GW_WIRE_TAG_LEN 16
-#define GW_WIRE_PAN_MAX 19
-#define GW_WIRE_PAN_MIN 12
+#define GW_WIRE_VERSION	     1
+#define GW_WIRE_HDR_LEN	     16
+#define GW_WIRE_TAG_LEN	     16
+#define GW_WIRE_PAN_MAX	     19
+#define GW_WIRE_PAN_MIN	     12
 #define GW_WIRE_DEFAULT_PORT 7878
 
 /* Message types.  A response is its request's type with the high bit set. */
@@ -34,28 +34,28 @@ enum gw_msg_type {
 
 /* Request flags (header flags field). */
 enum gw_msg_flags {
-	GW_FLAG_PARTIAL_OK = 0x0001, /* merchant accepts a partial approval */
+	GW_FLAG_PARTIAL_OK = 0x0001,  /* merchant accepts a partial approval */
 	GW_FLAG_CAPTURE_NOW = 0x0002, /* authorize and capture in one step */
-	GW_FLAG_RETRANSMIT = 0x0004, /* informational: a repeat of a txn id */
+	GW_FLAG_RETRANSMIT = 0x0004,  /* informational: a repeat of a txn id */
 };
 
 /* Response codes with their ISO 8583 meanings, as two ASCII digits. */
 enum gw_resp_code {
-	GW_RC_APPROVED = 0,        /* 00 approved */
-	GW_RC_REFER = 1,           /* 01 refer to card issuer */
-	GW_RC_DECLINE = 5,         /* 05 do not honour */
-	GW_RC_PARTIAL = 10,        /* 10 partial approval */
-	GW_RC_INVALID_TXN = 12,    /* 12 invalid transaction */
+	GW_RC_APPROVED = 0,	   /* 00 approved */
+	GW_RC_REFER = 1,	   /* 01 refer to card issuer */
+	GW_RC_DECLINE = 5,	   /* 05 do not honour */
+	GW_RC_PARTIAL = 10,	   /* 10 partial approval */
+	GW_RC_INVALID_TXN = 12,	   /* 12 invalid transaction */
 	GW_RC_INVALID_AMOUNT = 13, /* 13 invalid amount */
 	GW_RC_INVALID_CARD = 14,   /* 14 invalid card number */
-	GW_RC_NOT_FOUND = 25,      /* 25 original not found */
-	GW_RC_NO_FUNDS = 51,       /* 51 insufficient funds */
-	GW_RC_EXPIRED = 54,        /* 54 expired card */
+	GW_RC_NOT_FOUND = 25,	   /* 25 original not found */
+	GW_RC_NO_FUNDS = 51,	   /* 51 insufficient funds */
+	GW_RC_EXPIRED = 54,	   /* 54 expired card */
 	GW_RC_NOT_PERMITTED = 57,  /* 57 not permitted to cardholder (lost) */
-	GW_RC_LIMIT = 61,          /* 61 exceeds amount limit */
-	GW_RC_RESTRICTED = 62,     /* 62 restricted card (blocked) */
-	GW_RC_DUPLICATE = 94,      /* 94 duplicate transmission */
-	GW_RC_SYSTEM = 96,         /* 96 system malfunction */
+	GW_RC_LIMIT = 61,	   /* 61 exceeds amount limit */
+	GW_RC_RESTRICTED = 62,	   /* 62 restricted card (blocked) */
+	GW_RC_DUPLICATE = 94,	   /* 94 duplicate transmission */
+	GW_RC_SYSTEM = 96,	   /* 96 system malfunction */
 };
 
 /* Cleartext header, decoded. */
@@ -98,7 +98,7 @@ struct gw_resp {
 	uint64_t amount;
 	uint64_t gateway_ref;
 	uint64_t balance;
-	uint8_t code; /* enum gw_resp_code */
+	uint8_t code;	  /* enum gw_resp_code */
 	char approval[7]; /* NUL-terminated after decode */
 };
 
