@@ -1,7 +1,7 @@
 /*
- * What the ledger's index (ledger.c) and its transaction rules
- * (ledger_ops.c) share: the entry kept per transaction and the rule table.
- * Not for use outside the ledger.
+ * What the parts of the ledger share: the entry kept per transaction, the
+ * ledger's layout and locks, the index functions (ledger_index.c) and the
+ * rule table (ledger_ops.c).  Not for use outside the ledger.
  */
 #ifndef GW_DP_LEDGER_INT_H
 #define GW_DP_LEDGER_INT_H
@@ -40,6 +40,66 @@ struct entry {
 	uint64_t captured;
 	uint64_t refunded;
 };
+
+#define GW_LEDGER_WORKERS    256
+#define GW_LEDGER_CACHE_LINE 64
+
+/*
+ * Locking.  An entry's mutable state is guarded by one of 256 spinlocks
+ * chosen by the hash of its (merchant, txn id) key; a request holds the
+ * stripe of its own key and, for a follow-up, the original's, taken in
+ * index order.  Uncontended, that is one or two atomic exchanges on lines
+ * that usually sit in another core's cache (some tens of nanoseconds
+ * each).  Two workers wait for each other only when their keys share a
+ * stripe, one chance in 256 per pair of concurrent requests, and then for
+ * the length of one decision.  Lookups take no lock: entries are written
+ * in full before an index slot is set to them with release order, and
+ * their keys never change.
+ */
+struct stripe {
+	uint32_t held;
+} __attribute__((aligned(GW_LEDGER_CACHE_LINE)));
+
+/* Per worker, so that minting a reference touches no shared line. */
+struct refgen {
+	uint64_t epoch;
+	uint32_t counter;
+} __attribute__((aligned(GW_LEDGER_CACHE_LINE)));
+
+/*
+ * Capacity is fixed at start and entries are never reused: when it is
+ * exhausted every new transaction is refused with 96 until a restart.
+ * Recycling entries older than the duplicate window with nothing left
+ * open would remove that limit; it is not done yet, so the capacity must
+ * cover the transactions of the appliance's whole uptime.
+ */
+struct gw_ledger {
+	struct stripe stripes[GW_LEDGER_STRIPES];
+	struct refgen gens[GW_LEDGER_WORKERS];
+	struct entry *entries;
+	size_t capacity;
+	size_t used;	  /* atomic; may pass capacity when full */
+	uint32_t *by_key; /* entry index + 1, 0 empty */
+	uint32_t *by_ref;
+	size_t mask; /* index size - 1 */
+	uint64_t window_ns;
+	uint64_t last_epoch;				    /* atomic */
+	uint64_t duplicates, conflicts, full, replay_short; /* atomic */
+};
+
+/* ledger_index.c.  Lookups need no lock; publish needs the stripe of the
+ * new entry's key. */
+uint64_t gw_ledger_key_hash(const char m[GW_MERCHANT_ID_MAX], uint64_t txn);
+struct entry *gw_ledger_find_key(struct gw_ledger *l,
+				 const char m[GW_MERCHANT_ID_MAX], uint64_t txn,
+				 uint64_t hash);
+struct entry *gw_ledger_find_ref(struct gw_ledger *l, uint64_t ref);
+struct entry *gw_ledger_alloc(struct gw_ledger *l, uint32_t *idx);
+void gw_ledger_publish(struct gw_ledger *l, uint32_t idx);
+uint64_t gw_ledger_next_ref(struct gw_ledger *l, uint8_t worker,
+			    uint64_t now_s);
+/* Single-threaded, during replay. */
+void gw_ledger_replay_epoch(struct gw_ledger *l, uint64_t ref);
 
 struct verdict {
 	uint8_t code;

@@ -151,6 +151,7 @@ static void start_workers(struct app *a, const struct rte_ether_addr *mac)
 		w->port = a->o.port;
 		w->queue = (uint16_t)i;
 		w->idle_sleep_us = a->o.idle_sleep_us;
+		w->echo = a->o.echo;
 		w->addr.mac = *mac;
 		w->addr.ip = a->o.addr;
 		w->addr.udp_port = rte_cpu_to_be_16(a->o.udp_port);

@@ -23,6 +23,7 @@ enum {
 	OPT_IDLE,
 	OPT_STATS,
 	OPT_PORT,
+	OPT_ECHO,
 	OPT_HELP,
 };
 
@@ -36,6 +37,7 @@ static const struct option longopts[] = {
     {"idle-sleep-us", required_argument, NULL, OPT_IDLE},
     {"stats", required_argument, NULL, OPT_STATS},
     {"port", required_argument, NULL, OPT_PORT},
+    {"echo", no_argument, NULL, OPT_ECHO},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -47,7 +49,7 @@ void gw_opts_usage(FILE *f)
 	    "usage: gw-dataplane [EAL options] -- --addr IPv4 [--udp-port N]\n"
 	    "         --credit-lines FILE --master-key FILE --redis SOCKET\n"
 	    "         [--referral-amount N] [--idle-sleep-us N]\n"
-	    "         [--stats FILE] [--port N]\n"
+	    "         [--stats FILE] [--port N] [--echo]\n"
 	    "\n"
 	    "  --addr IPv4           the gateway's address on the port\n"
 	    "  --udp-port N          protocol port (default %d)\n"
@@ -57,7 +59,9 @@ void gw_opts_usage(FILE *f)
 	    "  --referral-amount N   refer amounts above N (default %d)\n"
 	    "  --idle-sleep-us N     sleep when idle; 0 never (default 0)\n"
 	    "  --stats FILE          JSON counters, rewritten every second\n"
-	    "  --port N              DPDK port to serve (default 0)\n",
+	    "  --port N              DPDK port to serve (default 0)\n"
+	    "  --echo                benchmark baseline: send every datagram\n"
+	    "                        for the protocol port straight back\n",
 	    GW_WIRE_DEFAULT_PORT, GW_REFERRAL_DEFAULT);
 }
 
@@ -130,6 +134,9 @@ static int one(struct gw_opts *o, int c, const char *v)
 		rc = number("port", v, 0, UINT16_MAX - 1, &n);
 		o->port = (uint16_t)n;
 		return rc;
+	case OPT_ECHO:
+		o->echo = 1;
+		return 0;
 	case OPT_HELP:
 		o->help = 1;
 		return 0;

@@ -20,6 +20,7 @@ struct gw_opts {
 	const char *master_key;
 	const char *redis;
 	const char *stats; /* NULL: no statistics file */
+	int echo;	   /* benchmark baseline: send UDP straight back */
 	int help;
 };
 

@@ -39,6 +39,23 @@ struct sorted {
 	unsigned ntx, nfree, nproto;
 };
 
+/*
+ * The benchmark's baseline: a datagram for the protocol port goes straight
+ * back with addresses and ports swapped and nothing else done, so that the
+ * difference to the full path is the cost of the protocol itself.
+ */
+static void echo(struct gw_worker *w, struct rte_mbuf *m,
+		 const struct gw_l2l3_udp *u, struct sorted *b)
+{
+	uint16_t len = gw_l2l3_udp_reply(
+	    &w->addr, rte_pktmbuf_mtod(m, uint8_t *), u, u->payload_len);
+
+	m->data_len = len;
+	m->pkt_len = len;
+	gw_stat_add(&w->proto.st->requests, 1);
+	b->tx[b->ntx++] = m;
+}
+
 static void classify(struct gw_worker *w, struct rte_mbuf *m, struct sorted *b)
 {
 	struct gw_lcore_stats *st = w->proto.st;
@@ -56,6 +73,10 @@ static void classify(struct gw_worker *w, struct rte_mbuf *m, struct sorted *b)
 		b->tx[b->ntx++] = m;
 		return;
 	case GW_L2L3_PROTO:
+		if (w->echo) {
+			echo(w, m, u, b);
+			return;
+		}
 		b->pp[b->nproto] = (struct gw_proto_pkt){
 		    .dgram = frame + u->payload_off,
 		    .len = u->payload_len,

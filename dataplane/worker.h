@@ -19,6 +19,7 @@ struct gw_worker {
 	uint16_t port;
 	uint16_t queue;
 	uint32_t idle_sleep_us; /* 0: never sleep */
+	int echo;		/* see echo() in worker.c */
 	struct gw_l2l3_addr addr;
 	struct gw_proto_ctx proto;
 } __rte_cache_aligned;

@@ -17,13 +17,12 @@
 #include "gw_pki.h"
 #include "pki_int.h"
 
-enum {
-	ROOT = GW_PKI_ROOT,
-	ISSUING = GW_PKI_ISSUING,
-	SERVER = GW_PKI_SERVER,
-	CODESIGN = GW_PKI_CODESIGN,
-	N_MEMBERS = GW_PKI_N_MEMBERS
-};
+/* Short names for the members, within this file. */
+#define ROOT	  GW_PKI_ROOT
+#define ISSUING	  GW_PKI_ISSUING
+#define SERVER	  GW_PKI_SERVER
+#define CODESIGN  GW_PKI_CODESIGN
+#define N_MEMBERS GW_PKI_N_MEMBERS
 
 static const struct gw_pki_ext root_ext[] = {
     {NID_basic_constraints, "critical,CA:TRUE,pathlen:1"},

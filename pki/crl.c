@@ -104,6 +104,5 @@ X509_CRL *gw_pki_crl_sign(const struct gw_pki_ca *ca, uint64_t number,
 X509_CRL *gw_pki_crl_make(const struct gw_pki_ca *ca, uint64_t number,
 			  long days)
 {
-	return gw_pki_crl_sign(ca, number, time(NULL), days * GW_PKI_DAY,
-			       NULL);
+	return gw_pki_crl_sign(ca, number, time(NULL), days * GW_PKI_DAY, NULL);
 }

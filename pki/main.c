@@ -16,29 +16,19 @@
 
 #include "gw_pki.h"
 #include "pki_int.h"
+#include "cmd.h"
 #include "show.h"
-
-enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-
-enum opt {
-	OPT_DIR,
-	OPT_SERVER_NAME,
-	OPT_MERCHANT,
-	OPT_KEY,
-	OPT_OUT,
-	OPT_CSR,
-	OPT_CERT,
-	OPT_DAYS,
-	OPT_SECONDS,
-	N_OPTS
-};
 
 static const char *const opt_names[N_OPTS] = {
     [OPT_DIR] = "--dir",	   [OPT_SERVER_NAME] = "--server-name",
     [OPT_MERCHANT] = "--merchant", [OPT_KEY] = "--key",
     [OPT_OUT] = "--out",	   [OPT_CSR] = "--csr",
     [OPT_CERT] = "--cert",	   [OPT_DAYS] = "--days",
-    [OPT_SECONDS] = "--seconds",
+    [OPT_SECONDS] = "--seconds",   [OPT_SERIAL] = "--serial",
+    [OPT_REASON] = "--reason",	   [OPT_FILE] = "--file",
+    [OPT_NAME] = "--name",	   [OPT_VERSION] = "--version",
+    [OPT_SIG] = "--sig",	   [OPT_CA] = "--ca",
+    [OPT_RUNNING] = "--running",
 };
 
 #define BIT(o) (1u << (o))
@@ -54,7 +44,7 @@ struct cmd {
 	const char *usage;
 };
 
-static int fail(const char *cmd, const char *what)
+int gw_pki_cmd_fail(const char *cmd, const char *what)
 {
 	fprintf(stderr, "gw-pki %s: %s\n", cmd, what);
 	return EXIT_FAIL;
@@ -68,7 +58,7 @@ static int cmd_init(const char *const *o)
 
 	rc = gw_pki_init(o[OPT_DIR], o[OPT_SERVER_NAME], err, sizeof(err));
 	if (rc)
-		return fail("init", err);
+		return gw_pki_cmd_fail("init", err);
 	printf("created the PKI in %s\n", o[OPT_DIR]);
 	printf("  root.crt      root CA, 10 years\n");
 	printf("  issuing.crt   issuing CA, 5 years\n");
@@ -76,7 +66,9 @@ static int cmd_init(const char *const *o)
 	       o[OPT_SERVER_NAME]);
 	printf("  codesign.crt  package signing\n");
 	printf("  chain.pem     issuing CA then root\n");
-	printf("  crl.pem       empty CRL, next update in 7 days\n");
+	printf(
+	    "  crl.pem       issuing CA's CRL, empty, next update in 7 days\n");
+	printf("  root-crl.pem  root's CRL of revoked CAs, empty, 7 days\n");
 	printf("  serial, index.txt  merchant certificate registry\n");
 	printf("  *.key         private keys, mode 0600\n");
 	if (gw_pki_path(line, sizeof(line), o[OPT_DIR], "root.crt"))
@@ -98,14 +90,14 @@ static int cmd_csr(const char *const *o)
 	int rc, status = EXIT_FAIL;
 
 	if (!gw_pki_id_valid(id, strnlen(id, GW_PKI_ID_MAX + 1)))
-		return fail(
+		return gw_pki_cmd_fail(
 		    "csr",
 		    "merchant id must be 1 to 32 characters of A-Z a-z 0-9 . _ -");
 	key = gw_pki_keygen();
 	csr = key ? gw_pki_make_csr(key, id) : NULL;
 	pem = csr ? gw_pki_csr_pem(csr, &len) : NULL;
 	if (!pem) {
-		fail("csr", "cannot generate the key and CSR");
+		gw_pki_cmd_fail("csr", "cannot generate the key and CSR");
 		goto out;
 	}
 	rc = gw_pki_write_key(o[OPT_KEY], key);
@@ -133,8 +125,7 @@ out:
 	return status;
 }
 
-/* A positive count from @s, at most @max.  0 or -EINVAL. */
-static int parse_count(const char *s, long max, long *out)
+int gw_pki_cmd_count(const char *s, long max, long *out)
 {
 	char *end;
 	long v;
@@ -147,24 +138,25 @@ static int parse_count(const char *s, long max, long *out)
 	return 0;
 }
 
-static int issue_seconds(const char *const *o, long *seconds)
+int gw_pki_cmd_seconds(const char *const *o, const char *cmd, long *seconds)
 {
 	long days = DEFAULT_DAYS;
 	int rc = 0;
 
 	if (o[OPT_DAYS] && o[OPT_SECONDS]) {
 		fprintf(stderr,
-			"gw-pki issue: give --days or --seconds, not both\n");
+			"gw-pki %s: give --days or --seconds, not both\n", cmd);
 		return -EINVAL;
 	}
 	if (o[OPT_SECONDS])
-		rc = parse_count(o[OPT_SECONDS], LONG_MAX, seconds);
+		rc = gw_pki_cmd_count(o[OPT_SECONDS], LONG_MAX, seconds);
 	else if (o[OPT_DAYS])
-		rc = parse_count(o[OPT_DAYS], 36500, &days);
+		rc = gw_pki_cmd_count(o[OPT_DAYS], 36500, &days);
 	if (rc) {
 		fprintf(
 		    stderr,
-		    "gw-pki issue: --days or --seconds needs a positive whole number\n");
+		    "gw-pki %s: --days or --seconds needs a positive whole number\n",
+		    cmd);
 		return rc;
 	}
 	if (!o[OPT_SECONDS])
@@ -172,7 +164,7 @@ static int issue_seconds(const char *const *o, long *seconds)
 	return 0;
 }
 
-static X509_REQ *read_csr(const char *path)
+X509_REQ *gw_pki_cmd_read_csr(const char *path)
 {
 	unsigned char *buf = NULL;
 	X509_REQ *csr;
@@ -193,17 +185,17 @@ static int cmd_issue(const char *const *o)
 	long seconds;
 	int rc;
 
-	if (issue_seconds(o, &seconds))
+	if (gw_pki_cmd_seconds(o, "issue", &seconds))
 		return EXIT_USAGE;
-	csr = read_csr(o[OPT_CSR]);
+	csr = gw_pki_cmd_read_csr(o[OPT_CSR]);
 	if (!csr)
-		return fail("issue",
-			    "cannot read a PEM CSR from the --csr file");
+		return gw_pki_cmd_fail(
+		    "issue", "cannot read a PEM CSR from the --csr file");
 	cert = gw_pki_issue_merchant(o[OPT_DIR], csr, o[OPT_MERCHANT], seconds,
 				     err, sizeof(err));
 	X509_REQ_free(csr);
 	if (!cert)
-		return fail("issue", err);
+		return gw_pki_cmd_fail("issue", err);
 	gw_pki_show_serial(cert, serial, sizeof(serial));
 	gw_pki_show_time(X509_get0_notAfter(cert), until, sizeof(until));
 	printf(
@@ -229,10 +221,13 @@ static int cmd_verify(const char *const *o)
 	int status = EXIT_FAIL;
 
 	if (!cert)
-		return fail(
+		return gw_pki_cmd_fail(
 		    "verify",
 		    "cannot read a PEM certificate from the --cert file");
-	if (gw_pki_verify(o[OPT_DIR], cert, err, sizeof(err)))
+	if (o[OPT_MERCHANT]
+		? gw_pki_verify_merchant(o[OPT_DIR], cert, o[OPT_MERCHANT], 0,
+					 err, sizeof(err))
+		: gw_pki_verify(o[OPT_DIR], cert, err, sizeof(err)))
 		printf("REFUSED: %s\n", err);
 	else if (gw_pki_merchant_id(cert, id, sizeof(id)))
 		printf(
@@ -255,7 +250,7 @@ static int cmd_show(const char *const *o)
 	X509 *cert = gw_pki_read_cert(o[OPT_CERT]);
 
 	if (!cert)
-		return fail(
+		return gw_pki_cmd_fail(
 		    "show",
 		    "cannot read a PEM certificate from the --cert file");
 	gw_pki_show_cert(cert, stdout);
@@ -263,7 +258,6 @@ static int cmd_show(const char *const *o)
 	return EXIT_OK;
 }
 
-/* Revocation, CRL publication, renewal and package signing join as rows. */
 static const struct cmd cmds[] = {
     {"init", cmd_init, BIT(OPT_DIR) | BIT(OPT_SERVER_NAME), 0,
      "init --dir DIR --server-name NAME"},
@@ -273,9 +267,26 @@ static const struct cmd cmds[] = {
      BIT(OPT_DIR) | BIT(OPT_CSR) | BIT(OPT_MERCHANT) | BIT(OPT_OUT),
      BIT(OPT_DAYS) | BIT(OPT_SECONDS),
      "issue --dir DIR --csr FILE --merchant ID [--days N | --seconds N] --out CERT"},
-    {"verify", cmd_verify, BIT(OPT_DIR) | BIT(OPT_CERT), 0,
-     "verify --dir DIR --cert FILE"},
+    {"verify", cmd_verify, BIT(OPT_DIR) | BIT(OPT_CERT), BIT(OPT_MERCHANT),
+     "verify --dir DIR --cert FILE [--merchant ID]"},
     {"show", cmd_show, BIT(OPT_CERT), 0, "show --cert FILE"},
+    {"revoke", gw_pki_cmd_revoke, BIT(OPT_DIR),
+     BIT(OPT_SERIAL) | BIT(OPT_MERCHANT) | BIT(OPT_REASON),
+     "revoke --dir DIR (--serial HEX | --merchant ID) [--reason R]"},
+    {"crl", gw_pki_cmd_crl, BIT(OPT_DIR), BIT(OPT_DAYS),
+     "crl --dir DIR [--days N]"},
+    {"renew", gw_pki_cmd_renew,
+     BIT(OPT_DIR) | BIT(OPT_CERT) | BIT(OPT_CSR) | BIT(OPT_OUT),
+     BIT(OPT_DAYS) | BIT(OPT_SECONDS),
+     "renew --dir DIR --cert CUR.crt --csr NEW.csr [--days N | --seconds N] --out NEW.crt"},
+    {"sign-package", gw_pki_cmd_sign_package,
+     BIT(OPT_DIR) | BIT(OPT_FILE) | BIT(OPT_NAME) | BIT(OPT_VERSION) |
+	 BIT(OPT_OUT),
+     0, "sign-package --dir DIR --file F --name N --version V --out F.sig"},
+    {"verify-package", gw_pki_cmd_verify_package,
+     BIT(OPT_CA) | BIT(OPT_FILE) | BIT(OPT_SIG),
+     BIT(OPT_NAME) | BIT(OPT_VERSION) | BIT(OPT_RUNNING),
+     "verify-package --ca ROOT.crt --file F --sig F.sig [--name N] [--version V] [--running V]"},
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))

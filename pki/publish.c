@@ -162,8 +162,8 @@ int gw_pki_crl(const char *dir, long seconds, char *err, size_t errlen)
 		rc = gw_pki_publish(dir, GW_PKI_LIST_ISSUING, seconds, err,
 				    errlen);
 	if (!rc)
-		rc = gw_pki_publish(dir, GW_PKI_LIST_ROOT, seconds, err,
-				    errlen);
+		rc =
+		    gw_pki_publish(dir, GW_PKI_LIST_ROOT, seconds, err, errlen);
 	gw_pki_reg_close(&reg);
 	return rc;
 }

@@ -135,9 +135,9 @@ int gw_pki_revoke(const char *dir, const char *serial, const char *merchant_id,
 			      "give a directory and a serial or a merchant id");
 		return -EINVAL;
 	}
-	if (serial && (!*serial || strlen(serial) > 40 ||
-		       strspn(serial, "0123456789abcdefABCDEF") !=
-			   strlen(serial))) {
+	if (serial &&
+	    (!*serial || strlen(serial) > 40 ||
+	     strspn(serial, "0123456789abcdefABCDEF") != strlen(serial))) {
 		gw_pki_seterr(err, errlen,
 			      "a serial is 1 to 40 hexadecimal digits");
 		return -EINVAL;

@@ -77,8 +77,7 @@ X509_STORE *gw_pki_store(const char *dir, char *err, size_t errlen)
 	}
 	/* Without X509_V_FLAG_PARTIAL_CHAIN the issuing CA in the store is
 	 * only an intermediate: every chain must end at the root. */
-	rc = add_cert(store, dir, gw_pki_member_cert(GW_PKI_ROOT), err,
-		      errlen);
+	rc = add_cert(store, dir, gw_pki_member_cert(GW_PKI_ROOT), err, errlen);
 	if (!rc)
 		rc = add_cert(store, dir, gw_pki_member_cert(GW_PKI_ISSUING),
 			      err, errlen);
@@ -86,12 +85,11 @@ X509_STORE *gw_pki_store(const char *dir, char *err, size_t errlen)
 		rc = add_crl(store, dir, GW_PKI_LIST_ISSUING, err, errlen);
 	if (!rc)
 		rc = add_crl(store, dir, GW_PKI_LIST_ROOT, err, errlen);
-	if (!rc &&
-	    (!X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
-					      X509_V_FLAG_CRL_CHECK_ALL |
-					      X509_V_FLAG_X509_STRICT) ||
-	     !X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT) ||
-	     !X509_STORE_set_depth(store, 2))) {
+	if (!rc && (!X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+						     X509_V_FLAG_CRL_CHECK_ALL |
+						     X509_V_FLAG_X509_STRICT) ||
+		    !X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT) ||
+		    !X509_STORE_set_depth(store, 2))) {
 		gw_pki_seterr(err, errlen, "cannot set verification flags");
 		rc = -ENOMEM;
 	}

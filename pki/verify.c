@@ -1,7 +1,7 @@
 /*
- * Checking a merchant certificate against a PKI directory's chain, and
- * reading the merchant id it carries.  The TLS server checks handshakes
- * with its own store; this is the offline answer for one certificate.
+ * Checking a merchant certificate: chain to the root, validity, both CRLs
+ * on every certificate of the chain, key usage, clientAuth and the
+ * merchant id it carries.  The store comes from store.c.
  */
 #include <errno.h>
 #include <string.h>
@@ -12,84 +12,189 @@
 #include "gw_pki.h"
 #include "pki_int.h"
 
-static X509 *load(const char *dir, const char *name)
-{
-	char path[4096];
+/*
+ * A CRL out of its dates is noted and the check goes on: when the
+ * certificate itself has expired too, that is the better reason to give.
+ * An out-of-date CRL still refuses once everything else passed.
+ */
+struct late_crl {
+	int error;
+	int depth;
+};
 
-	if (gw_pki_path(path, sizeof(path), dir, name))
-		return NULL;
-	return gw_pki_read_cert(path);
+static int note_late_crl(int ok, X509_STORE_CTX *ctx)
+{
+	struct late_crl *late = X509_STORE_CTX_get_app_data(ctx);
+	int e = X509_STORE_CTX_get_error(ctx);
+
+	if (ok)
+		return 1;
+	if (!late || (e != X509_V_ERR_CRL_HAS_EXPIRED &&
+		      e != X509_V_ERR_CRL_NOT_YET_VALID))
+		return 0;
+	if (!late->error) {
+		late->error = e;
+		late->depth = X509_STORE_CTX_get_error_depth(ctx);
+	}
+	return 1;
 }
 
-/*
- * Revocation is not checked here yet: until revocation exists the CRL
- * names no serial, and loading it would only make every verification fail
- * once its week runs out without a republished list.
- */
-static int run(X509_STORE *store, STACK_OF(X509) * untrusted, X509 *cert,
-	       time_t at, char *err, size_t errlen)
+/* OpenSSL's words, the depth, and for CRL trouble what to do about it. */
+static void reason(int e, int depth, char *err, size_t errlen)
+{
+	const char *hint = "";
+
+	if (e == X509_V_ERR_UNABLE_TO_GET_CRL ||
+	    e == X509_V_ERR_CRL_HAS_EXPIRED ||
+	    e == X509_V_ERR_CRL_NOT_YET_VALID)
+		hint = "; gw-pki crl publishes fresh lists";
+	gw_pki_seterr(err, errlen, "%s (at depth %d%s)",
+		      X509_verify_cert_error_string(e), depth, hint);
+}
+
+static int chain(X509_STORE *store, STACK_OF(X509) * untrusted, X509 *cert,
+		 time_t at, char *err, size_t errlen)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	int rc = -EACCES, e;
+	struct late_crl late = {0};
+	int rc = -EACCES;
 
-	if (!ctx || !X509_STORE_CTX_init(ctx, store, cert, untrusted)) {
+	if (!ctx || !X509_STORE_CTX_init(ctx, store, cert, untrusted) ||
+	    !X509_STORE_CTX_set_app_data(ctx, &late)) {
 		gw_pki_seterr(err, errlen, "cannot set up verification");
 		goto out;
 	}
-	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
+	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT |
+					  X509_V_FLAG_CRL_CHECK |
+					  X509_V_FLAG_CRL_CHECK_ALL);
 	if (!X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT)) {
 		gw_pki_seterr(err, errlen, "cannot set purpose");
 		goto out;
 	}
+	X509_STORE_CTX_set_verify_cb(ctx, note_late_crl);
 	if (at)
 		X509_STORE_CTX_set_time(ctx, 0, at);
-	if (X509_verify_cert(ctx) == 1) {
+	if (X509_verify_cert(ctx) != 1)
+		reason(X509_STORE_CTX_get_error(ctx),
+		       X509_STORE_CTX_get_error_depth(ctx), err, errlen);
+	else if (late.error)
+		reason(late.error, late.depth, err, errlen);
+	else
 		rc = 0;
-		goto out;
-	}
-	e = X509_STORE_CTX_get_error(ctx);
-	gw_pki_seterr(err, errlen, "%s (at depth %d)",
-		      X509_verify_cert_error_string(e),
-		      X509_STORE_CTX_get_error_depth(ctx));
 out:
 	X509_STORE_CTX_free(ctx);
+	return rc;
+}
+
+/* The purpose check lets a certificate without key usage extensions pass;
+ * a merchant certificate must carry both, as issue.c writes them. */
+static int usage(X509 *cert, char *err, size_t errlen)
+{
+	uint32_t flags = X509_get_extension_flags(cert);
+
+	if (X509_check_ca(cert)) {
+		gw_pki_seterr(err, errlen,
+			      "a CA certificate is not a merchant certificate");
+		return -EACCES;
+	}
+	if (!(flags & EXFLAG_KUSAGE) ||
+	    !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE)) {
+		gw_pki_seterr(err, errlen,
+			      "certificate lacks key usage digitalSignature");
+		return -EACCES;
+	}
+	if (!(flags & EXFLAG_XKUSAGE) ||
+	    !(X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT)) {
+		gw_pki_seterr(
+		    err, errlen,
+		    "certificate lacks extended key usage clientAuth");
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* The id in the URI, the CN and the expected id must all agree. */
+static int owner(X509 *cert, const char *expected, char *err, size_t errlen)
+{
+	char id[GW_PKI_ID_MAX + 1], cn[GW_PKI_ID_MAX + 2], shown[40];
+
+	if (gw_pki_merchant_id(cert, id, sizeof(id))) {
+		gw_pki_seterr(err, errlen,
+			      "certificate carries no merchant id (%s<id>)",
+			      GW_PKI_MERCHANT_URI);
+		return -EACCES;
+	}
+	if (gw_pki_name_cn(X509_get_subject_name(cert), cn, sizeof(cn)) ||
+	    strcmp(cn, id)) {
+		gw_pki_seterr(err, errlen,
+			      "subject CN differs from merchant id %s", id);
+		return -EACCES;
+	}
+	if (expected && strcmp(id, expected)) {
+		gw_pki_printable((const unsigned char *)expected,
+				 strlen(expected), shown, sizeof(shown));
+		gw_pki_seterr(err, errlen,
+			      "certificate belongs to merchant %s, not %s", id,
+			      shown);
+		return -EACCES;
+	}
+	return 0;
+}
+
+int gw_pki_verify_peer(X509_STORE *store, X509 *cert, STACK_OF(X509) * chain_in,
+		       time_t at, const char *merchant_id, char *err,
+		       size_t errlen)
+{
+	int rc;
+
+	if (!store || !cert) {
+		gw_pki_seterr(err, errlen, "missing store or certificate");
+		return -EINVAL;
+	}
+	rc = chain(store, chain_in, cert, at, err, errlen);
+	if (!rc)
+		rc = usage(cert, err, errlen);
+	if (!rc && merchant_id)
+		rc = owner(cert, merchant_id, err, errlen);
+	ERR_clear_error();
+	return rc;
+}
+
+int gw_pki_verify_merchant(const char *dir, X509 *cert, const char *merchant_id,
+			   time_t at, char *err, size_t errlen)
+{
+	X509_STORE *store;
+	int rc;
+
+	if (!dir || !cert || !merchant_id) {
+		gw_pki_seterr(err, errlen,
+			      "missing directory, certificate or merchant id");
+		return -EINVAL;
+	}
+	store = gw_pki_store(dir, err, errlen);
+	if (!store)
+		return -EACCES;
+	rc =
+	    gw_pki_verify_peer(store, cert, NULL, at, merchant_id, err, errlen);
+	X509_STORE_free(store);
 	return rc;
 }
 
 int gw_pki_verify_at(const char *dir, X509 *cert, time_t at, char *err,
 		     size_t errlen)
 {
-	X509 *root = NULL, *issuing = NULL;
-	STACK_OF(X509) *untrusted = NULL;
-	X509_STORE *store = NULL;
-	int rc = -EACCES;
+	X509_STORE *store;
+	int rc;
 
 	if (!dir || !cert) {
 		gw_pki_seterr(err, errlen, "missing directory or certificate");
 		return -EINVAL;
 	}
-	root = load(dir, "root.crt");
-	issuing = load(dir, "issuing.crt");
-	if (!root || !issuing) {
-		gw_pki_seterr(err, errlen,
-			      "cannot read root.crt and issuing.crt in %s",
-			      dir);
-		goto out;
-	}
-	store = X509_STORE_new();
-	untrusted = sk_X509_new_null();
-	if (!store || !untrusted || !X509_STORE_add_cert(store, root) ||
-	    !sk_X509_push(untrusted, issuing)) {
-		gw_pki_seterr(err, errlen, "out of memory");
-		goto out;
-	}
-	rc = run(store, untrusted, cert, at, err, errlen);
-out:
-	sk_X509_free(untrusted);
+	store = gw_pki_store(dir, err, errlen);
+	if (!store)
+		return -EACCES;
+	rc = gw_pki_verify_peer(store, cert, NULL, at, NULL, err, errlen);
 	X509_STORE_free(store);
-	X509_free(issuing);
-	X509_free(root);
-	ERR_clear_error();
 	return rc;
 }
 
