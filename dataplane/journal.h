@@ -88,6 +88,14 @@ uint32_t gw_journal_digest(uint8_t type, uint16_t flags,
 			   uint64_t amount, uint16_t currency,
 			   uint64_t orig_ref);
 
+/* "auth", "capture", "reverse", "refund" or "echo" for a request type,
+ * "unknown" for anything else; the text form used by the shipped
+ * records. */
+const char *gw_journal_type_name(uint8_t type);
+
+/* The request type named @name, or 0 when it names none. */
+uint8_t gw_journal_type_parse(const char *name);
+
 /* "<dir>/worker-<n>.journal" into @out.  0 or -ENAMETOOLONG. */
 int gw_journal_path(const char *dir, unsigned worker, char *out, size_t outlen);
 

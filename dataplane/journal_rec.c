@@ -292,6 +292,29 @@ uint32_t gw_journal_digest(uint8_t type, uint16_t flags,
 	return gw_journal_crc32c(0, b, sizeof(b));
 }
 
+static const char *const type_names[GW_MSG_ECHO + 1] = {
+    [GW_MSG_AUTH] = "auth",	  [GW_MSG_CAPTURE] = "capture",
+    [GW_MSG_REVERSE] = "reverse", [GW_MSG_REFUND] = "refund",
+    [GW_MSG_ECHO] = "echo",
+};
+
+const char *gw_journal_type_name(uint8_t type)
+{
+	if (type > GW_MSG_ECHO || type_names[type] == NULL)
+		return "unknown";
+	return type_names[type];
+}
+
+uint8_t gw_journal_type_parse(const char *name)
+{
+	uint8_t t;
+
+	for (t = GW_MSG_AUTH; t <= GW_MSG_ECHO; t++)
+		if (strcmp(name, type_names[t]) == 0)
+			return t;
+	return 0;
+}
+
 int gw_journal_path(const char *dir, unsigned worker, char *out, size_t outlen)
 {
 	int n = snprintf(out, outlen, "%s/worker-%u.journal", dir, worker);

@@ -45,6 +45,7 @@
 
 #define GW_LEDGER_DUP_WINDOW_DEFAULT 120 /* seconds */
 #define GW_LEDGER_STRIPES	     256
+#define GW_LEDGER_WORKERS_MAX	     256 /* worker indexes fit in 8 bits */
 
 struct gw_ledger;
 

@@ -41,7 +41,7 @@ struct entry {
 	uint64_t refunded;
 };
 
-#define GW_LEDGER_WORKERS    256
+#define GW_LEDGER_WORKERS    GW_LEDGER_WORKERS_MAX
 #define GW_LEDGER_CACHE_LINE 64
 
 /*

@@ -11,6 +11,7 @@
 
 #include "gw_decide.h"
 #include "gw_wire.h"
+#include "ledger.h"
 #include "opts.h"
 
 enum {
@@ -24,6 +25,12 @@ enum {
 	OPT_STATS,
 	OPT_PORT,
 	OPT_ECHO,
+	OPT_JOURNAL,
+	OPT_FSYNC,
+	OPT_FSYNC_MS,
+	OPT_DUP_WINDOW,
+	OPT_CAPACITY,
+	OPT_BALANCES,
 	OPT_HELP,
 };
 
@@ -38,6 +45,12 @@ static const struct option longopts[] = {
     {"stats", required_argument, NULL, OPT_STATS},
     {"port", required_argument, NULL, OPT_PORT},
     {"echo", no_argument, NULL, OPT_ECHO},
+    {"journal-dir", required_argument, NULL, OPT_JOURNAL},
+    {"fsync", required_argument, NULL, OPT_FSYNC},
+    {"fsync-interval-ms", required_argument, NULL, OPT_FSYNC_MS},
+    {"dup-window", required_argument, NULL, OPT_DUP_WINDOW},
+    {"ledger-capacity", required_argument, NULL, OPT_CAPACITY},
+    {"balances", required_argument, NULL, OPT_BALANCES},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -50,6 +63,9 @@ void gw_opts_usage(FILE *f)
 	    "         --credit-lines FILE --master-key FILE --redis SOCKET\n"
 	    "         [--referral-amount N] [--idle-sleep-us N]\n"
 	    "         [--stats FILE] [--port N] [--echo]\n"
+	    "         --journal-dir DIR [--fsync always|batch|none]\n"
+	    "         [--fsync-interval-ms N] [--dup-window S]\n"
+	    "         [--ledger-capacity N] [--balances FILE]\n"
 	    "\n"
 	    "  --addr IPv4           the gateway's address on the port\n"
 	    "  --udp-port N          protocol port (default %d)\n"
@@ -61,8 +77,21 @@ void gw_opts_usage(FILE *f)
 	    "  --stats FILE          JSON counters, rewritten every second\n"
 	    "  --port N              DPDK port to serve (default 0)\n"
 	    "  --echo                benchmark baseline: send every datagram\n"
-	    "                        for the protocol port straight back\n",
-	    GW_WIRE_DEFAULT_PORT, GW_REFERRAL_DEFAULT);
+	    "                        for the protocol port straight back\n"
+	    "  --journal-dir DIR     the per-worker journals of decisions,\n"
+	    "                        replayed at start (not needed with --echo)\n"
+	    "  --fsync POLICY        always: sync before every response burst;\n"
+	    "                        batch: at most every interval (default);\n"
+	    "                        none: leave it to the kernel\n"
+	    "  --fsync-interval-ms N the batch interval (default %d)\n"
+	    "  --dup-window S        seconds a transaction id answers repeats\n"
+	    "                        with the original decision (default %d)\n"
+	    "  --ledger-capacity N   transactions held per run (default %d)\n"
+	    "  --balances FILE       on SIGUSR1 and at stop, every card's\n"
+	    "                        masked number, token and open-to-buy\n",
+	    GW_WIRE_DEFAULT_PORT, GW_REFERRAL_DEFAULT,
+	    GW_JOURNAL_BATCH_MS_DEFAULT, GW_LEDGER_DUP_WINDOW_DEFAULT,
+	    GW_OPTS_LEDGER_CAPACITY);
 }
 
 static int bad(const char *opt, const char *val, const char *why)
@@ -90,6 +119,27 @@ static int number(const char *opt, const char *val, uint64_t min, uint64_t max,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+static int fsync_policy(struct gw_opts *o, const char *v)
+{
+	static const struct {
+		const char *name;
+		enum gw_fsync_policy p;
+	} names[] = {
+	    {"always", GW_FSYNC_ALWAYS},
+	    {"batch", GW_FSYNC_BATCH},
+	    {"none", GW_FSYNC_NONE},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(v, names[i].name) == 0) {
+			o->fsync = names[i].p;
+			return 0;
+		}
+	}
+	return bad("fsync", v, "not always, batch or none");
 }
 
 static int one(struct gw_opts *o, int c, const char *v)
@@ -137,6 +187,26 @@ static int one(struct gw_opts *o, int c, const char *v)
 	case OPT_ECHO:
 		o->echo = 1;
 		return 0;
+	case OPT_JOURNAL:
+		o->journal_dir = v;
+		return 0;
+	case OPT_BALANCES:
+		o->balances = v;
+		return 0;
+	case OPT_FSYNC:
+		return fsync_policy(o, v);
+	case OPT_FSYNC_MS:
+		rc = number("fsync-interval-ms", v, 1, 60000, &n);
+		o->fsync_interval_ms = (uint32_t)n;
+		return rc;
+	case OPT_DUP_WINDOW:
+		rc = number("dup-window", v, 1, 86400, &n);
+		o->dup_window_s = (uint32_t)n;
+		return rc;
+	case OPT_CAPACITY:
+		rc = number("ledger-capacity", v, 1, 500000000, &n);
+		o->ledger_capacity = n;
+		return rc;
 	case OPT_HELP:
 		o->help = 1;
 		return 0;
@@ -160,6 +230,10 @@ int gw_opts_parse(int argc, char **argv, struct gw_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->udp_port = GW_WIRE_DEFAULT_PORT;
 	o->referral_amount = GW_REFERRAL_DEFAULT;
+	o->fsync = GW_FSYNC_BATCH;
+	o->fsync_interval_ms = GW_JOURNAL_BATCH_MS_DEFAULT;
+	o->dup_window_s = GW_LEDGER_DUP_WINDOW_DEFAULT;
+	o->ledger_capacity = GW_OPTS_LEDGER_CAPACITY;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		rc = one(o, c, optarg);

@@ -10,6 +10,10 @@
 
 #include <rte_byteorder.h>
 
+#include "journal.h"
+
+#define GW_OPTS_LEDGER_CAPACITY 1000000
+
 struct gw_opts {
 	rte_be32_t addr;
 	uint16_t udp_port;
@@ -20,6 +24,12 @@ struct gw_opts {
 	const char *master_key;
 	const char *redis;
 	const char *stats; /* NULL: no statistics file */
+	const char *journal_dir; /* checked at start: see main.c */
+	const char *balances;	 /* NULL: no card balance dump */
+	enum gw_fsync_policy fsync;
+	uint32_t fsync_interval_ms;
+	uint32_t dup_window_s;
+	uint64_t ledger_capacity;
 	int echo;	   /* benchmark baseline: send UDP straight back */
 	int help;
 };

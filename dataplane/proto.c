@@ -1,8 +1,10 @@
 /*
- * Protocol processing of one burst, in three passes so that the crypto
- * library sees the whole burst at once: admit (header, session, window),
- * open and decide, seal.  A request is acted on only after its tag
- * verified and the window accepted its sequence number for good.
+ * Protocol processing of one burst, in four passes so that the crypto
+ * library sees the whole burst at once and the journal is written once
+ * per burst: admit (header, session, window), open and decide, commit the
+ * journal, seal.  A request is acted on only after its tag verified and
+ * the window accepted its sequence number for good, and no response is
+ * released unless the burst's records were committed.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,9 +25,6 @@ struct pending {
 	uint8_t plain[GW_WIRE_REQ_LEN];
 	uint8_t resp[GW_WIRE_RESP_LEN];
 };
-
-typedef void (*handler_fn)(struct gw_proto_ctx *c, const struct pending *q,
-			   struct gw_resp *out);
 
 static void drop(struct gw_proto_ctx *c, enum gw_drop why, uint32_t session)
 {
@@ -106,58 +105,110 @@ static uint64_t be64_at(const uint8_t *b)
 	return rte_be_to_cpu_64(v);
 }
 
-static void auth(struct gw_proto_ctx *c, const struct pending *q,
-		 struct gw_resp *out)
-{
-	uint8_t tok[GW_CARD_TOKEN_LEN];
-	struct gw_credit_line *line = NULL;
-	struct gw_decision d = {0};
-	struct gw_req r;
-	int pan_ok;
+/* What a request type needs of its card number before the ledger. */
+enum card_use {
+	CARD_NONE,     /* echo: no card at all */
+	CARD_IF_GIVEN, /* follow-ups act on the original's card; a number
+			* they carry only enters the duplicate digest */
+	CARD_DECIDES,  /* authorizations: number, token and line decide */
+};
 
-	if (gw_wire_req_decode(q->plain, &r) != GW_WIRE_OK) {
-		out->code = GW_RC_INVALID_CARD; /* pan_len above 19 */
-		goto out;
-	}
-	pan_ok = gw_card_pan_check(r.pan, r.pan_len);
-	if (pan_ok == 0) {
-		if (gw_card_token(c->tk, r.pan, r.pan_len, tok) != 0) {
-			out->code = GW_RC_SYSTEM;
-			goto out;
-		}
-		line = gw_credit_find(c->credit, tok);
-	}
-	gw_decide_apply(&c->policy, &r, q->h.flags, pan_ok, line, &d);
-	out->code = d.code;
-	out->amount = d.amount;
-out:
-	explicit_bzero(&r, sizeof(r));
-	explicit_bzero(tok, sizeof(tok));
+static const uint8_t card_use[GW_MSG_ECHO + 1] = {
+    [GW_MSG_AUTH] = CARD_DECIDES,
+    [GW_MSG_CAPTURE] = CARD_IF_GIVEN,
+    [GW_MSG_REVERSE] = CARD_IF_GIVEN,
+    [GW_MSG_REFUND] = CARD_IF_GIVEN,
+    [GW_MSG_ECHO] = CARD_NONE,
+};
+
+/* One request as the ledger sees it.  Holds a card number: wiped after
+ * use. */
+struct request {
+	struct gw_req r;
+	uint8_t token[GW_CARD_TOKEN_LEN];
+	char masked[GW_CARD_MASK_LEN];
+	struct gw_ledger_in in;
+};
+
+/*
+ * Decodes the body, then the card work: pan check, token, masked form and
+ * credit line.  A number too long to decode or malformed leaves pan_ok
+ * negative, which the card rules answer 14.  0, or -EIO when the
+ * tokenizer failed.
+ */
+static int prepare(struct gw_proto_ctx *c, const struct pending *q,
+		   struct request *x)
+{
+	struct gw_ledger_in *in = &x->in;
+	uint8_t use = card_use[q->h.type];
+
+	*in = (struct gw_ledger_in){
+	    .merchant = q->s->merchant,
+	    .session_id = q->s->id,
+	    .now_ns = c->now_ns,
+	    .worker = c->worker,
+	    .type = q->h.type,
+	    .flags = q->h.flags,
+	    .req = &x->r,
+	    .pan_ok = -EINVAL,
+	    .policy = &c->policy,
+	};
+	if (gw_wire_req_decode(q->plain, &x->r) != GW_WIRE_OK ||
+	    use == CARD_NONE || x->r.pan_len == 0)
+		return 0;
+	in->pan_ok = gw_card_pan_check(x->r.pan, x->r.pan_len);
+	if (in->pan_ok != 0)
+		return 0;
+	if (gw_card_token(c->tk, x->r.pan, x->r.pan_len, x->token) != 0)
+		return -EIO;
+	gw_card_mask(x->r.pan, x->r.pan_len, x->masked);
+	in->token = x->token;
+	in->masked = x->masked;
+	if (use == CARD_DECIDES)
+		in->line = gw_credit_find(c->credit, x->token);
+	return 0;
+}
+
+static void journal_failed(struct gw_proto_ctx *c, int rc)
+{
+	if (c->journal_err != 0)
+		return;
+	__atomic_store_n(&c->journal_err, rc, __ATOMIC_RELEASE);
+	GW_LOG(ERR,
+	       "worker %u: the journal cannot be written (%s); answering nothing more",
+	       c->worker, strerror(-rc));
 }
 
 /*
- * Captures, reversals and refunds refer to an original decision, which
- * lives in the journal.  The data plane has no journal yet, so no original
- * is ever found and these requests are answered 25: merchants cannot
- * capture, reverse or refund through the data plane until it has one.
+ * The decision: the ledger decides (and answers repeats from its cache),
+ * and a new decision's record joins the burst's journal buffer.  A record
+ * that cannot be buffered stops the worker; the response is laid out all
+ * the same and dropped with the rest of the burst.
  */
-static void no_original(struct gw_proto_ctx *c, const struct pending *q,
-			struct gw_resp *out)
+static void decide(struct gw_proto_ctx *c, const struct pending *q,
+		   struct gw_resp *out)
 {
-	out->code = GW_RC_NOT_FOUND;
-}
+	struct gw_journal_rec rec;
+	struct request x;
+	int rc;
 
-static void echo(struct gw_proto_ctx *c, const struct pending *q,
-		 struct gw_resp *out)
-{
-	out->code = GW_RC_APPROVED;
+	if (prepare(c, q, &x) != 0) {
+		out->code = GW_RC_SYSTEM;
+		goto out;
+	}
+	rc = gw_ledger_apply(c->ledger, &x.in, out, &rec);
+	if (rc < 0) {
+		out->code = GW_RC_SYSTEM;
+		goto out;
+	}
+	if (rc == 1) {
+		rc = gw_journal_append(c->journal, &rec);
+		if (rc != 0)
+			journal_failed(c, rc);
+	}
+out:
+	explicit_bzero(&x, sizeof(x));
 }
-
-static const handler_fn handlers[] = {
-    [GW_MSG_AUTH] = auth,	    [GW_MSG_CAPTURE] = no_original,
-    [GW_MSG_REVERSE] = no_original, [GW_MSG_REFUND] = no_original,
-    [GW_MSG_ECHO] = echo,
-};
 
 /* Decides one authenticated request and lays out its response. */
 static void answer(struct gw_proto_ctx *c, struct pending *q, size_t body_len,
@@ -170,14 +221,10 @@ static void answer(struct gw_proto_ctx *c, struct pending *q, size_t body_len,
 	if (body_len >= sizeof(uint64_t))
 		resp.txn_id = be64_at(q->plain);
 	resp.code = GW_RC_SYSTEM;
-	if (t < RTE_DIM(handlers) && handlers[t] != NULL &&
-	    (t == GW_MSG_ECHO || body_len == GW_WIRE_REQ_LEN))
-		handlers[t](c, q, &resp);
-	resp.gateway_ref = gw_ref_next(&c->ref);
-	memset(resp.approval, ' ', GW_APPROVAL_LEN);
-	if (resp.code == GW_RC_APPROVED || resp.code == GW_RC_PARTIAL)
-		gw_ref_approval(resp.gateway_ref, resp.approval);
-	resp.approval[GW_APPROVAL_LEN] = '\0';
+	memset(resp.approval, ' ', sizeof(resp.approval) - 1);
+	if (t < RTE_DIM(card_use) && t >= GW_MSG_AUTH &&
+	    body_len == GW_WIRE_REQ_LEN)
+		decide(c, q, &resp);
 	gw_wire_resp_encode(q->resp, &resp);
 	q->code = resp.code;
 
@@ -220,6 +267,13 @@ static int window_update(struct gw_proto_ctx *c, struct pending *q)
 	return 0;
 }
 
+/* Nothing of this burst may go out: its decisions may not be on disk. */
+static unsigned drop_all(struct gw_proto_ctx *c, unsigned n)
+{
+	gw_stat_add(&c->st->drops[GW_DROP_JOURNAL_ERROR], n);
+	return 0;
+}
+
 unsigned gw_proto_burst(struct gw_proto_ctx *c, struct gw_proto_pkt *p,
 			unsigned n)
 {
@@ -227,9 +281,14 @@ unsigned gw_proto_burst(struct gw_proto_ctx *c, struct gw_proto_pkt *p,
 	struct gw_crypto_op op[GW_PROTO_BURST_MAX];
 	struct pending *live[GW_PROTO_BURST_MAX];
 	unsigned i, m = 0, r = 0, sent = 0;
+	int rc;
 
-	for (i = 0; i < n && i < GW_PROTO_BURST_MAX; i++) {
+	for (i = 0; i < n && i < GW_PROTO_BURST_MAX; i++)
 		p[i].resp_len = 0;
+	if (c->journal_err != 0)
+		return drop_all(c, n < GW_PROTO_BURST_MAX ? n
+							   : GW_PROTO_BURST_MAX);
+	for (i = 0; i < n && i < GW_PROTO_BURST_MAX; i++) {
 		if (!admit(c, &p[i], &q[m]))
 			continue;
 		open_op(&q[m], &op[m]);
@@ -251,11 +310,18 @@ unsigned gw_proto_burst(struct gw_proto_ctx *c, struct gw_proto_pkt *p,
 		answer(c, &q[i], op[i].len, &op[r]);
 		live[r++] = &q[i];
 	}
+	rc = gw_journal_commit(c->journal, c->mono_ns);
+	if (rc != 0)
+		journal_failed(c, rc);
+	if (c->journal_err != 0) {
+		explicit_bzero(q, m * sizeof(q[0]));
+		return drop_all(c, r);
+	}
 	gw_crypto_burst(c->mgr, op, r, 1);
 	for (i = 0; i < r; i++) {
 		/* Sealing cannot fail with valid keys and lengths; if the
 		 * library ever refused, the decision stands unanswered and
-		 * the merchant's retransmit is refused as a replay. */
+		 * the merchant's retransmit gets it from the ledger. */
 		if (op[i].status != 0) {
 			drop(c, GW_DROP_CRYPTO, live[i]->s->id);
 			continue;

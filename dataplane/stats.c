@@ -14,7 +14,7 @@
 #include "stats.h"
 
 static struct gw_lcore_stats lcore_stats[RTE_MAX_LCORE];
-static uint64_t session_count;
+static struct gw_stats_main main_stats;
 
 static const char *const drop_names[GW_DROP_MAX] = {
     [GW_DROP_NOT_IP] = "not_ip",
@@ -38,6 +38,7 @@ static const char *const drop_names[GW_DROP_MAX] = {
     [GW_DROP_BAD_TAG] = "bad_tag",
     [GW_DROP_CRYPTO] = "crypto_error",
     [GW_DROP_TX_FULL] = "tx_full",
+    [GW_DROP_JOURNAL_ERROR] = "journal_error",
 };
 
 /* Codes always present in the output, so that readers need no defaults;
@@ -59,7 +60,20 @@ struct gw_lcore_stats *gw_stats_lcore(unsigned lcore_id)
 
 void gw_stats_set_sessions(uint64_t n)
 {
-	__atomic_store_n(&session_count, n, __ATOMIC_RELAXED);
+	__atomic_store_n(&main_stats.sessions, n, __ATOMIC_RELAXED);
+}
+
+void gw_stats_set_main(const struct gw_stats_main *m)
+{
+	struct gw_stats_main *d = &main_stats;
+
+	__atomic_store_n(&d->shipped, m->shipped, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->ship_backlog, m->ship_backlog, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->ledger_entries, m->ledger_entries,
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&d->duplicates, m->duplicates, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->conflicts, m->conflicts, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->ledger_full, m->ledger_full, __ATOMIC_RELAXED);
 }
 
 static uint64_t get(const uint64_t *c)
@@ -87,7 +101,14 @@ void gw_stats_sum(struct gw_stats_sum *out)
 		for (j = 0; j < GW_DROP_MAX; j++)
 			t->drops[j] += get(&s->drops[j]);
 	}
-	out->sessions = get(&session_count);
+	out->m.sessions = get(&main_stats.sessions);
+	out->m.shipped = get(&main_stats.shipped);
+	out->m.ship_backlog = get(&main_stats.ship_backlog);
+	out->m.ledger_entries = get(&main_stats.ledger_entries);
+	out->m.duplicates = get(&main_stats.duplicates);
+	out->m.conflicts = get(&main_stats.conflicts);
+	out->m.ledger_full = get(&main_stats.ledger_full);
+	out->sessions = out->m.sessions;
 }
 
 static int code_listed(unsigned code)
@@ -121,6 +142,12 @@ static void write_json(FILE *f, const struct gw_stats_sum *s)
 			t->drops[i]);
 	fprintf(f, "},\"sessions\":%lu,\"busy_cycles\":%lu,", s->sessions,
 		t->busy_cycles);
+	fprintf(f, "\"shipped\":%lu,\"ship_backlog\":%lu,", s->m.shipped,
+		s->m.ship_backlog);
+	fprintf(f, "\"ledger\":{\"entries\":%lu,\"duplicates\":%lu,",
+		s->m.ledger_entries, s->m.duplicates);
+	fprintf(f, "\"conflicts\":%lu,\"full\":%lu},", s->m.conflicts,
+		s->m.ledger_full);
 	fprintf(f, "\"idle_cycles\":%lu}\n", t->idle_cycles);
 }
 
@@ -171,6 +198,8 @@ static int telemetry_stats(const char *cmd, const char *params,
 	rte_tel_data_add_dict_u64(d, "sessions", s.sessions);
 	rte_tel_data_add_dict_u64(d, "busy_cycles", s.t.busy_cycles);
 	rte_tel_data_add_dict_u64(d, "idle_cycles", s.t.idle_cycles);
+	rte_tel_data_add_dict_u64(d, "shipped", s.m.shipped);
+	rte_tel_data_add_dict_u64(d, "ship_backlog", s.m.ship_backlog);
 	rte_tel_data_start_dict(codes);
 	for (i = 0; i < GW_CODES; i++) {
 		if (s.t.codes[i] == 0 && !code_listed(i))

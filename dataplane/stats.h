@@ -33,6 +33,7 @@ enum gw_drop {
 	GW_DROP_BAD_TAG,	 /* AEAD tag did not verify */
 	GW_DROP_CRYPTO,		 /* crypto library refused the job */
 	GW_DROP_TX_FULL,	 /* the NIC did not take the reply */
+	GW_DROP_JOURNAL_ERROR,	 /* decided, but the journal could not keep it */
 	GW_DROP_MAX
 };
 
@@ -49,10 +50,22 @@ struct gw_lcore_stats {
 	uint64_t drops[GW_DROP_MAX];
 } __rte_cache_aligned;
 
-/* The sum over all lcores, and the session count from the main lcore. */
+/* What the main lcore publishes besides the per-lcore blocks. */
+struct gw_stats_main {
+	uint64_t sessions;
+	uint64_t shipped;      /* journal records added to Redis streams */
+	uint64_t ship_backlog; /* journal records not yet shipped */
+	uint64_t ledger_entries;
+	uint64_t duplicates; /* repeats answered from the ledger's cache */
+	uint64_t conflicts;  /* reused transaction ids answered 94 */
+	uint64_t ledger_full;
+};
+
+/* The sum over all lcores, and the main lcore's figures. */
 struct gw_stats_sum {
 	struct gw_lcore_stats t;
 	uint64_t sessions;
+	struct gw_stats_main m;
 };
 
 /* Name of a drop reason as it appears in JSON. */
@@ -73,6 +86,8 @@ static inline void gw_stat_add(uint64_t *c, uint64_t n)
 
 /* Published by the main lcore for the readers of the sums. */
 void gw_stats_set_sessions(uint64_t n);
+/* Publishes every field of @m but sessions, which has its own setter. */
+void gw_stats_set_main(const struct gw_stats_main *m);
 
 void gw_stats_sum(struct gw_stats_sum *out);
 

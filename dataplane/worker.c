@@ -6,6 +6,7 @@
  * burst.
  */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include <rte_cycles.h>
@@ -21,6 +22,7 @@
  * a few tens of microseconds of busy polling catch the next packet of a
  * burst that merely paused. */
 #define IDLE_POLLS 256
+#define NS_PER_S   1000000000ull
 
 static volatile int stopping;
 
@@ -138,17 +140,46 @@ static void burst(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	gw_stat_add(&st->tx, sent);
 }
 
+/* Nanoseconds of the time stamp counter: the journal's sync interval is
+ * measured with it, at no system call. */
+static uint64_t tsc_ns(uint64_t tsc)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	return tsc / hz * NS_PER_S + tsc % hz * NS_PER_S / hz;
+}
+
 /* The wall clock once per burst; the month for the expiry rule once a
  * second, as gw_decide_today formats a calendar date. */
 static void clock_tick(struct gw_worker *w, uint64_t *next_tsc)
 {
 	uint64_t tsc = rte_rdtsc();
+	struct timespec ts;
 
-	w->proto.now = (uint64_t)time(NULL);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	w->proto.now = (uint64_t)ts.tv_sec;
+	w->proto.now_ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	w->proto.mono_ns = tsc_ns(tsc);
 	if (tsc < *next_tsc)
 		return;
 	w->proto.policy.today_yymm = gw_decide_today();
 	*next_tsc = tsc + rte_get_tsc_hz();
+}
+
+/* A quiet worker still syncs its last records within the interval. */
+static void journal_idle(struct gw_worker *w)
+{
+	int rc;
+
+	if (w->proto.journal == NULL || w->proto.journal_err != 0)
+		return;
+	rc = gw_journal_tick(w->proto.journal, tsc_ns(rte_rdtsc()));
+	if (rc == 0)
+		return;
+	__atomic_store_n(&w->proto.journal_err, rc, __ATOMIC_RELEASE);
+	GW_LOG(ERR,
+	       "worker %u: the journal cannot be synced (%s); answering nothing more",
+	       w->proto.worker, strerror(-rc));
 }
 
 int gw_worker_main(void *arg)
@@ -179,9 +210,12 @@ int gw_worker_main(void *arg)
 			empty = 0;
 			clock_tick(w, &next_tsc);
 			burst(w, pkts, n);
-		} else if (w->idle_sleep_us > 0 && ++empty >= IDLE_POLLS) {
-			empty = IDLE_POLLS;
-			rte_delay_us_sleep(w->idle_sleep_us);
+		} else {
+			journal_idle(w);
+			if (w->idle_sleep_us > 0 && ++empty >= IDLE_POLLS) {
+				empty = IDLE_POLLS;
+				rte_delay_us_sleep(w->idle_sleep_us);
+			}
 		}
 		gw_sessions_reader_quiescent(w->proto.sessions, w->lcore);
 		gw_stat_add(n > 0 ? &st->busy_cycles : &st->idle_cycles,

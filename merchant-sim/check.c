@@ -169,3 +169,32 @@ int sim_check_resp(struct sim_check *c, struct sim_merchant *m,
 	sim_session_slot_put(m, s);
 	return 1;
 }
+
+int sim_check_echo(struct sim_check *c, struct sim_merchant *m,
+		   const uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct sim_slot *s = NULL;
+	struct gw_hdr h;
+	unsigned i;
+
+	if (len != GW_WIRE_REQ_DGRAM)
+		return drop(c, SIM_DROP_MALFORMED);
+	gw_wire_hdr_decode(pkt, &h);
+	if (h.session_id != m->sid)
+		return drop(c, SIM_DROP_SESSION);
+	for (i = 0; i < m->nslot && !s; i++)
+		if (m->slot[i].used && m->slot[i].last_seq == h.seq)
+			s = &m->slot[i];
+	/* An echo of an earlier transmission of a request still
+	 * outstanding is as late as one of a request already answered. */
+	if (!s)
+		return drop(c, SIM_DROP_LATE);
+	if (memcmp(s->pkt, pkt, len) != 0)
+		return drop(c, SIM_DROP_AUTH);
+	c->st->responses++;
+	sim_hist_add(&c->st->latency_us, (now - s->first_ns) / 1000);
+	if (s->card)
+		s->card->busy = 0;
+	sim_session_slot_put(m, s);
+	return 1;
+}

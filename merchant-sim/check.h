@@ -34,6 +34,17 @@ void sim_check_init(struct sim_check *c, uint64_t referral_amount,
 int sim_check_resp(struct sim_check *c, struct sim_merchant *m,
 		   const uint8_t *pkt, size_t len, uint64_t now);
 
+/*
+ * For a data plane that echoes (gw-dataplane --echo): takes datagram
+ * @pkt of @len bytes as the answer to the outstanding request of @m that
+ * it equals byte for byte, the latest transmission of which is told by
+ * the header's sequence number.  No decryption, no model.  Returns 1
+ * when it matched (the slot is released), 0 when it was dropped and
+ * counted.
+ */
+int sim_check_echo(struct sim_check *c, struct sim_merchant *m,
+		   const uint8_t *pkt, size_t len, uint64_t now);
+
 /* The decision the model expects for @s now.  Changes nothing. */
 void sim_check_expect(const struct sim_check *c, const struct sim_slot *s,
 		      struct gw_decision *d);

@@ -2,6 +2,7 @@
  * Latency histogram: bucket arithmetic and quantiles.  What is measured,
  * and in which unit, is the caller's.
  */
+#include <inttypes.h>
 #include <string.h>
 
 #include "hist.h"
@@ -84,4 +85,18 @@ uint64_t sim_hist_quantile(const struct sim_hist *h, double q)
 	if (i == SIM_HIST_BUCKETS || sim_hist_upper(i) > h->max)
 		return h->max;
 	return sim_hist_upper(i);
+}
+
+unsigned sim_hist_write(const struct sim_hist *h, FILE *f)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < SIM_HIST_BUCKETS; i++) {
+		if (!h->bucket[i])
+			continue;
+		fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			sim_hist_lower(i), sim_hist_upper(i), h->bucket[i]);
+		n++;
+	}
+	return n;
 }

@@ -7,6 +7,7 @@
 #define SIM_HIST_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define SIM_HIST_SUB_BITS 4
 #define SIM_HIST_SUB	  (1u << SIM_HIST_SUB_BITS)
@@ -37,5 +38,12 @@ uint64_t sim_hist_upper(unsigned i);
  * value recorded.  0 when the histogram is empty.
  */
 uint64_t sim_hist_quantile(const struct sim_hist *h, double q);
+
+/*
+ * Writes one line per non-empty bucket, "lower upper count" (the bounds
+ * inclusive, in the histogram's unit), lowest first, for plotting.
+ * Returns how many lines were written.
+ */
+unsigned sim_hist_write(const struct sim_hist *h, FILE *f);
 
 #endif

@@ -3,6 +3,7 @@
  * of its value and the range it accepts.  Nothing here opens files; the
  * modules that use a path report its problems.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -90,6 +91,21 @@ static int opt_control(struct sim_opts *o, const struct opt *d, const char *val,
 	return 0;
 }
 
+static int opt_ipv4(struct sim_opts *o, const struct opt *d, const char *val,
+		    char *err, size_t errlen)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, val, &in) != 1 || in.s_addr == 0 ||
+	    in.s_addr == INADDR_BROADCAST) {
+		snprintf(err, errlen, "--%s: expected a host's IPv4 address",
+			 d->name);
+		return -EINVAL;
+	}
+	*(uint32_t *)field(o, d->off) = in.s_addr;
+	return 0;
+}
+
 #define OFF(f) offsetof(struct sim_opts, f)
 
 /* Ranges keep a typo from running for days or allocating the world. */
@@ -100,7 +116,7 @@ static const struct opt opts[] = {
     {"state-dir", opt_str, OFF(state_dir), 0, 0, 0},
     {"cards", opt_str, OFF(cards), 0, 0, 0},
     {"merchants", opt_u64, OFF(merchants), 1, 65535, 0},
-    {"rate", opt_double, OFF(rate), 0.001, 1e8, 0},
+    {"rate", opt_double, OFF(rate), 0.001, 1e8, OFF(rate_set)},
     {"seconds", opt_double, OFF(seconds), 0.001, 1e7, OFF(seconds_set)},
     {"count", opt_u64, OFF(count), 0, 1e12, OFF(count_set)},
     {"inflight", opt_u64, OFF(inflight), 1, 4096, 0},
@@ -112,6 +128,13 @@ static const struct opt opts[] = {
     {"report", opt_str, OFF(report), 0, 0, 0},
     {"script", opt_str, OFF(script), 0, 0, 0},
     {"bad-input", NULL, OFF(bad_input), 0, 0, 0},
+    {"local-ip", opt_ipv4, OFF(local_ip), 0, 0, 0},
+    {"closed-loop", opt_u64, OFF(closed_loop), 1, 1e7, 0},
+    {"sessions-per-merchant", opt_u64, OFF(sessions_per_merchant), 1, 1e6,
+     0},
+    {"warmup-ms", opt_u64, OFF(warmup_ms), 0, 3600000, OFF(warmup_set)},
+    {"hist", opt_str, OFF(hist), 0, 0, 0},
+    {"expect-echo", NULL, OFF(expect_echo), 0, 0, 0},
 };
 
 int sim_opts_hostport(const char *s, char *host, size_t hostlen, char port[6])
@@ -157,6 +180,9 @@ static void defaults(struct sim_opts *o)
 	o->retries = SIM_DEFAULT_RETRIES;
 	o->partial_ratio = SIM_DEFAULT_PARTIAL;
 	o->referral_amount = GW_REFERRAL_DEFAULT;
+	o->sessions_per_merchant = 1;
+	o->warmup_ms = SIM_DEFAULT_WARMUP_MS;
+	inet_pton(AF_INET, SIM_DEFAULT_LOCAL_IP, &o->local_ip);
 }
 
 static const struct opt *lookup(const char *name, size_t len)
@@ -168,6 +194,27 @@ static const struct opt *lookup(const char *name, size_t len)
 		    memcmp(opts[i].name, name, len) == 0)
 			return &opts[i];
 	return NULL;
+}
+
+/* Pairs of options that contradict each other. */
+static int exclusive(const struct sim_opts *o, char *err, size_t errlen)
+{
+	if (o->closed_loop && o->rate_set) {
+		snprintf(err, errlen,
+			 "--closed-loop and --rate exclude each other");
+		return -EINVAL;
+	}
+	if (o->closed_loop && o->script) {
+		snprintf(err, errlen,
+			 "--script sends one request at a time; drop --closed-loop");
+		return -EINVAL;
+	}
+	if (o->expect_echo && (o->script || o->bad_input)) {
+		snprintf(err, errlen,
+			 "--expect-echo checks no decisions; drop --script and --bad-input");
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int required(const struct sim_opts *o, char *err, size_t errlen)
@@ -204,7 +251,7 @@ static int required(const struct sim_opts *o, char *err, size_t errlen)
 		    "--script sends its own lines; drop --seconds and --count");
 		return -EINVAL;
 	}
-	return 0;
+	return exclusive(o, err, errlen);
 }
 
 /* One option at argv[*i]; advances *i past its value. */
@@ -302,6 +349,18 @@ void sim_opts_usage(FILE *f)
 	    "                       pan,expiry,amount,flags,expected_code,expected_amount\n"
 	    "  --bad-input          send one datagram of each malformed kind and expect\n"
 	    "                       no answer (alone: with one valid request, no load)\n"
+	    "  --closed-loop K      keep K requests outstanding in all instead of --rate\n"
+	    "  --sessions-per-merchant N  sessions each merchant opens (default 1)\n"
+	    "  --warmup-ms M        send for M ms before measuring (default 500 with\n"
+	    "                       --dpdk, else 0 unless given)\n"
+	    "  --hist FILE          latency buckets: lower us, upper us, count per line\n"
+	    "  --expect-echo        the data plane echoes requests (gw-dataplane --echo):\n"
+	    "                       match each by its bytes, check no decision\n"
+	    "\n"
+	    "DPDK mode: merchant-sim --dpdk <EAL options> -- <options above>\n"
+	    "  [--local-ip A.B.C.D] (default " SIM_DEFAULT_LOCAL_IP ")\n"
+	    "Enrollment and sessions go over kernel TLS; requests and answers over\n"
+	    "DPDK port 0 from the main lcore.\n"
 	    "\n"
 	    "Exit status: 0 when every request was answered as expected, 1 otherwise,\n"
 	    "2 on a usage error.\n",

@@ -19,7 +19,13 @@ static const char *const drop_names[SIM_DROP_MAX] = {
 void sim_stats_init(struct sim_stats *s)
 {
 	memset(s, 0, sizeof(*s));
+	s->mode = "kernel";
 	sim_hist_init(&s->latency_us);
+}
+
+double sim_stats_loss(const struct sim_stats *s)
+{
+	return s->sent ? (double)s->timeouts / (double)s->sent : 0;
 }
 
 uint64_t sim_stats_approved(const struct sim_stats *s)
@@ -65,7 +71,15 @@ void sim_report_summary(const struct sim_stats *s, FILE *f)
 	char code[3];
 	unsigned i;
 
+	fprintf(f, "mode             %s\n", s->mode);
 	fprintf(f, "merchants        %u\n", s->merchants);
+	fprintf(f, "sessions         %u\n", s->sessions);
+	if (s->closed_loop)
+		fprintf(f, "closed loop      %" PRIu64 " outstanding\n",
+			s->closed_loop);
+	else
+		fprintf(f, "offered rate     %.1f requests/s\n",
+			s->offered_rate);
 	fprintf(f, "sent             %" PRIu64 "\n", s->sent);
 	fprintf(f, "responses        %" PRIu64 "\n", s->responses);
 	fprintf(f, "  approved       %" PRIu64 "\n", sim_stats_approved(s));
@@ -81,7 +95,8 @@ void sim_report_summary(const struct sim_stats *s, FILE *f)
 	}
 	fprintf(f, "\n");
 	fprintf(f, "verify failures  %" PRIu64 "\n", s->verify_failures);
-	fprintf(f, "timeouts         %" PRIu64 "\n", s->timeouts);
+	fprintf(f, "timeouts         %" PRIu64 " (loss %.6f)\n", s->timeouts,
+		sim_stats_loss(s));
 	fprintf(f, "retransmits      %" PRIu64 "\n", s->retransmits);
 	fprintf(f, "answers dropped ");
 	for (i = 0; i < SIM_DROP_MAX; i++)
@@ -132,6 +147,10 @@ void sim_report_json_write(const struct sim_stats *s, FILE *f)
 	const struct sim_hist *h = &s->latency_us;
 
 	fprintf(f, "{\n");
+	fprintf(f, "  \"mode\": \"%s\",\n", s->mode);
+	fprintf(f, "  \"offered_rate\": %.1f,\n", s->offered_rate);
+	fprintf(f, "  \"closed_loop\": %" PRIu64 ",\n", s->closed_loop);
+	fprintf(f, "  \"loss\": %.9f,\n", sim_stats_loss(s));
 	fprintf(f, "  \"sent\": %" PRIu64 ",\n", s->sent);
 	fprintf(f, "  \"responses\": %" PRIu64 ",\n", s->responses);
 	fprintf(f, "  \"approved\": %" PRIu64 ",\n", sim_stats_approved(s));
@@ -152,6 +171,7 @@ void sim_report_json_write(const struct sim_stats *s, FILE *f)
 	fprintf(f, "  \"bad_sent\": %" PRIu64 ",\n", s->bad_sent);
 	fprintf(f, "  \"bad_answered\": %" PRIu64 ",\n", s->bad_answered);
 	fprintf(f, "  \"merchants\": %u,\n", s->merchants);
+	fprintf(f, "  \"sessions\": %u,\n", s->sessions);
 	fprintf(f, "  \"seconds\": %.3f,\n", s->seconds);
 	fprintf(f, "  \"ok\": %s\n", sim_stats_ok(s) ? "true" : "false");
 	fprintf(f, "}\n");

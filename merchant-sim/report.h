@@ -32,7 +32,13 @@ struct sim_stats {
 	uint64_t bad_sent;
 	uint64_t bad_answered;
 	unsigned merchants;
-	double seconds; /* from the first request to the last answer */
+	unsigned sessions;
+	const char *mode;    /* "dpdk" or "kernel" */
+	double offered_rate; /* requests per second; 0 in a closed loop */
+	uint64_t closed_loop;
+	/* From the first request to the last answer of the measured
+	 * window, warm-up excluded. */
+	double seconds;
 	struct sim_hist latency_us;
 };
 
@@ -43,6 +49,9 @@ uint64_t sim_stats_approved(const struct sim_stats *s);
 uint64_t sim_stats_partial(const struct sim_stats *s);
 uint64_t sim_stats_referred(const struct sim_stats *s);
 uint64_t sim_stats_declined(const struct sim_stats *s);
+
+/* Requests never answered after every retry, as a share of those sent. */
+double sim_stats_loss(const struct sim_stats *s);
 
 /* 1 when the run passed: everything answered, as expected, in time. */
 int sim_stats_ok(const struct sim_stats *s);

@@ -20,7 +20,7 @@
 struct sim_merchant *sim_merchants_new(unsigned n, unsigned inflight)
 {
 	struct sim_merchant *m;
-	unsigned i;
+	unsigned i, k;
 
 	/* The expanded AES keys inside must sit on 64-byte boundaries, and
 	 * sizeof(*m) is a multiple of that alignment. */
@@ -38,6 +38,8 @@ struct sim_merchant *sim_merchants_new(unsigned n, unsigned inflight)
 			sim_merchants_free(m, i);
 			return NULL;
 		}
+		for (k = 0; k < inflight; k++)
+			m[i].slot[k].owner = &m[i];
 	}
 	return m;
 }
@@ -99,6 +101,32 @@ uint64_t sim_session_seal(struct sim_merchant *m, uint8_t type, uint16_t flags,
 	return h.seq;
 }
 
+static void tq_unlink(struct sim_link *l, struct sim_slot *s)
+{
+	if (s->tq_prev)
+		s->tq_prev->tq_next = s->tq_next;
+	else if (l->head == s)
+		l->head = s->tq_next;
+	else
+		return; /* not linked */
+	if (s->tq_next)
+		s->tq_next->tq_prev = s->tq_prev;
+	else
+		l->tail = s->tq_prev;
+	s->tq_prev = s->tq_next = NULL;
+}
+
+static void tq_append(struct sim_link *l, struct sim_slot *s)
+{
+	s->tq_next = NULL;
+	s->tq_prev = l->tail;
+	if (l->tail)
+		l->tail->tq_next = s;
+	else
+		l->head = s;
+	l->tail = s;
+}
+
 void sim_session_transmit(struct sim_merchant *m, struct sim_slot *s,
 			  uint64_t now, uint64_t timeout_ns)
 {
@@ -111,9 +139,15 @@ void sim_session_transmit(struct sim_merchant *m, struct sim_slot *s,
 	s->last_seq =
 	    sim_session_seal(m, GW_MSG_AUTH, flags, m->sid, body, s->pkt);
 	OPENSSL_cleanse(body, sizeof(body));
-	(void)send(m->fd, s->pkt, sizeof(s->pkt), 0);
 	s->tries++;
 	s->deadline_ns = now + timeout_ns;
+	if (!m->link) {
+		(void)send(m->fd, s->pkt, sizeof(s->pkt), 0);
+		return;
+	}
+	tq_unlink(m->link, s);
+	tq_append(m->link, s);
+	m->link->send(m->link, m, s);
 }
 
 struct sim_slot *sim_session_slot_get(struct sim_merchant *m)
@@ -126,6 +160,7 @@ struct sim_slot *sim_session_slot_get(struct sim_merchant *m)
 		if (m->slot[i].used)
 			continue;
 		memset(&m->slot[i], 0, sizeof(m->slot[i]));
+		m->slot[i].owner = m;
 		m->slot[i].used = 1;
 		m->nout++;
 		return &m->slot[i];
@@ -135,6 +170,8 @@ struct sim_slot *sim_session_slot_get(struct sim_merchant *m)
 
 void sim_session_slot_put(struct sim_merchant *m, struct sim_slot *s)
 {
+	if (m->link)
+		tq_unlink(m->link, s);
 	OPENSSL_cleanse(&s->req, sizeof(s->req));
 	s->used = 0;
 	m->nout--;

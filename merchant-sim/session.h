@@ -17,6 +17,8 @@
 #include "gw_wire.h"
 #include "script.h"
 
+struct sim_merchant;
+
 /* An outstanding request. */
 struct sim_slot {
 	struct gw_req req;
@@ -29,6 +31,25 @@ struct sim_slot {
 	uint16_t flags;
 	uint8_t tries; /* transmissions so far */
 	uint8_t used;
+	/* Position in the link's deadline list (DPDK mode only). */
+	struct sim_slot *tq_prev;
+	struct sim_slot *tq_next;
+	struct sim_merchant *owner;
+};
+
+/*
+ * Where a session's datagrams go when it has no kernel socket: the DPDK
+ * port.  The link also keeps every outstanding request in one list in
+ * deadline order; the timeout is the same for all, so a transmission
+ * goes to the tail and the head is always the next to expire, which
+ * spares scanning every slot of every session.
+ */
+struct sim_link {
+	/* Sends @s->pkt for @m; the datagram is copied before it returns. */
+	void (*send)(struct sim_link *l, struct sim_merchant *m,
+		     const struct sim_slot *s);
+	struct sim_slot *head; /* earliest deadline */
+	struct sim_slot *tail;
 };
 
 struct sim_merchant {
@@ -38,7 +59,9 @@ struct sim_merchant {
 	char id[GW_MERCHANT_ID_MAX + 1];
 	unsigned index;
 	uint32_t sid;
-	int fd;
+	int fd;			/* -1 when @link carries the datagrams */
+	struct sim_link *link; /* NULL: the kernel socket */
+	uint16_t udp_port;     /* source port on the link, in host order */
 	struct sockaddr_storage dp;
 	socklen_t dp_len;
 	uint64_t seq;	  /* last sequence number sent; 0: none yet */
@@ -73,8 +96,9 @@ uint64_t sim_session_seal(struct sim_merchant *m, uint8_t type, uint16_t flags,
 
 /*
  * (Re)transmits @s under a new sequence number and sets its deadline
- * @timeout_ns from @now.  A send error is left to the retransmission
- * timer: UDP may lose the datagram anyway.
+ * @timeout_ns from @now, through m->link when set, else m->fd.  A send
+ * error is left to the retransmission timer: UDP may lose the datagram
+ * anyway.
  */
 void sim_session_transmit(struct sim_merchant *m, struct sim_slot *s,
 			  uint64_t now, uint64_t timeout_ns);

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
@@ -24,7 +25,7 @@
 
 static volatile sig_atomic_t stopping;
 
-typedef int (*feed_fn)(struct sim_traffic *t, uint64_t now);
+static int loop(struct sim_traffic *t, sim_feed_fn feed);
 
 void sim_traffic_stop(void)
 {
@@ -72,10 +73,14 @@ int sim_traffic_init(struct sim_traffic *t, const struct sim_opts *o,
 	if (getrandom(&t->run_key, sizeof(t->run_key), 0) != sizeof(t->run_key))
 		t->run_key = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	t->rng = o->seed_set ? o->seed : mix64(t->run_key);
+	t->run = loop;
+	t->now = sim_now_ns;
 	t->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (t->epfd < 0)
 		return -errno;
 	for (i = 0; i < nm; i++) {
+		if (m[i].fd < 0)
+			continue;
 		ev.data.u32 = i;
 		if (epoll_ctl(t->epfd, EPOLL_CTL_ADD, m[i].fd, &ev) < 0)
 			return -errno;
@@ -104,7 +109,7 @@ uint64_t sim_traffic_txn(struct sim_traffic *t, struct sim_merchant *m)
 	return id;
 }
 
-static uint64_t outstanding(const struct sim_traffic *t)
+uint64_t sim_traffic_outstanding(const struct sim_traffic *t)
 {
 	return t->st->sent - t->st->responses - t->st->timeouts;
 }
@@ -197,12 +202,18 @@ static int feed_load(struct sim_traffic *t, uint64_t now)
 	for (burst = 0; burst < SEND_BURST; burst++) {
 		if (stopping || now >= t->end_ns || t->st->sent >= t->limit)
 			return 0;
-		/* Open loop: a request is due every interval whether or not
-		 * the earlier ones were answered; a backlog goes out as soon
-		 * as slots free up. */
-		if ((double)t->scheduled * t->interval_ns >
-		    (double)(now - t->start_ns))
+		if (t->o->closed_loop) {
+			/* Closed loop: a new request for each one answered
+			 * or given up, never more than K outstanding. */
+			if (sim_traffic_outstanding(t) >= t->o->closed_loop)
+				break;
+		} else if ((double)t->scheduled * t->interval_ns >
+			   (double)(now - t->start_ns)) {
+			/* Open loop: a request is due every interval
+			 * whether or not the earlier ones were answered; a
+			 * backlog goes out as soon as slots free up. */
 			break;
+		}
 		if (send_random(t, now) < 0)
 			break;
 		t->scheduled++;
@@ -262,6 +273,15 @@ static int feed_one(struct sim_traffic *t, uint64_t now)
 
 /* ---- the loop ------------------------------------------------------ */
 
+void sim_traffic_answer(struct sim_traffic *t, struct sim_merchant *m,
+			const uint8_t *pkt, size_t len, uint64_t now)
+{
+	if (t->o->expect_echo)
+		(void)sim_check_echo(t->chk, m, pkt, len, now);
+	else
+		(void)sim_check_resp(t->chk, m, pkt, len, now);
+}
+
 void sim_traffic_drain(struct sim_traffic *t, struct sim_merchant *m)
 {
 	static uint8_t buf[RECV_BATCH][GW_WIRE_RESP_DGRAM + 64];
@@ -291,7 +311,7 @@ void sim_traffic_drain(struct sim_traffic *t, struct sim_merchant *m)
 			 * any answer; pass a length that says so. */
 			if (msg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				len = sizeof(buf[i]) + 1;
-			(void)sim_check_resp(t->chk, m, buf[i], len, now);
+			sim_traffic_answer(t, m, buf[i], len, now);
 		}
 		if (n < RECV_BATCH)
 			return;
@@ -315,9 +335,19 @@ static void give_up(struct sim_traffic *t, struct sim_merchant *m,
 	sim_session_slot_put(m, s);
 }
 
+void sim_traffic_expire_slot(struct sim_traffic *t, struct sim_merchant *m,
+			     struct sim_slot *s, uint64_t now)
+{
+	if (s->tries > t->o->retries) {
+		give_up(t, m, s);
+		return;
+	}
+	t->st->retransmits++;
+	sim_session_transmit(m, s, now, t->o->timeout_ms * 1000000ull);
+}
+
 static void expire(struct sim_traffic *t, uint64_t now)
 {
-	uint64_t tmo = t->o->timeout_ms * 1000000ull;
 	struct sim_merchant *m;
 	struct sim_slot *s;
 	unsigned i, k;
@@ -331,12 +361,7 @@ static void expire(struct sim_traffic *t, uint64_t now)
 			s = &m->slot[k];
 			if (!s->used || s->deadline_ns > now)
 				continue;
-			if (s->tries > t->o->retries) {
-				give_up(t, m, s);
-				continue;
-			}
-			t->st->retransmits++;
-			sim_session_transmit(m, s, now, tmo);
+			sim_traffic_expire_slot(t, m, s, now);
 		}
 	}
 }
@@ -356,7 +381,7 @@ static void wait_time(const struct sim_traffic *t, int more, uint64_t now,
 	ts->tv_nsec = (long)ns;
 }
 
-static int loop(struct sim_traffic *t, feed_fn feed)
+static int loop(struct sim_traffic *t, sim_feed_fn feed)
 {
 	struct epoll_event ev[64];
 	struct timespec ts;
@@ -369,7 +394,7 @@ static int loop(struct sim_traffic *t, feed_fn feed)
 		now = sim_now_ns();
 		if (more)
 			more = feed(t, now);
-		if (!more && outstanding(t) == 0)
+		if (!more && sim_traffic_outstanding(t) == 0)
 			break;
 		wait_time(t, more, now, &ts);
 		n = epoll_pwait2(t->epfd, ev, 64, &ts, NULL);
@@ -392,8 +417,29 @@ int sim_traffic_load(struct sim_traffic *t, uint64_t count, double seconds)
 	t->limit = count ? t->st->sent + count : UINT64_MAX;
 	t->end_ns = UINT64_MAX;
 	if (!count)
-		t->end_ns = sim_now_ns() + (uint64_t)(seconds * 1e9);
-	return loop(t, feed_load);
+		t->end_ns = t->now() + (uint64_t)(seconds * 1e9);
+	return t->run(t, feed_load);
+}
+
+int sim_traffic_warmup(struct sim_traffic *t, uint64_t ms)
+{
+	struct sim_stats *st = t->st, *scratch;
+	int rc;
+
+	if (ms == 0)
+		return 0;
+	scratch = malloc(sizeof(*scratch));
+	if (!scratch)
+		return -ENOMEM;
+	sim_stats_init(scratch);
+	t->st = t->chk->st = scratch;
+	rc = sim_traffic_load(t, 0, (double)ms / 1000);
+	t->st = t->chk->st = st;
+	st->verify_failures += scratch->verify_failures;
+	st->timeouts += scratch->timeouts;
+	st->sent += scratch->timeouts;
+	free(scratch);
+	return rc;
 }
 
 int sim_traffic_script(struct sim_traffic *t, const struct sim_script *s)
@@ -401,7 +447,7 @@ int sim_traffic_script(struct sim_traffic *t, const struct sim_script *s)
 	t->script = s;
 	t->next_line = 0;
 	t->end_ns = UINT64_MAX;
-	return loop(t, feed_script);
+	return t->run(t, feed_script);
 }
 
 int sim_traffic_one(struct sim_traffic *t)
@@ -409,5 +455,5 @@ int sim_traffic_one(struct sim_traffic *t)
 	t->script = NULL;
 	t->next_line = 0;
 	t->end_ns = UINT64_MAX;
-	return loop(t, feed_one);
+	return t->run(t, feed_one);
 }

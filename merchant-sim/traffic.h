@@ -8,6 +8,7 @@
 #ifndef SIM_TRAFFIC_H
 #define SIM_TRAFFIC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cards.h"
@@ -18,6 +19,12 @@
 #include "session.h"
 
 #define SIM_CURRENCY 978 /* ISO 4217 numeric: EUR */
+
+struct sim_traffic;
+
+/* A phase's feeder: sends what is due at @now; 0 once it has nothing
+ * more to send. */
+typedef int (*sim_feed_fn)(struct sim_traffic *t, uint64_t now);
 
 struct sim_traffic {
 	const struct sim_opts *o;
@@ -39,10 +46,16 @@ struct sim_traffic {
 	double interval_ns;
 	unsigned rr;
 	uint64_t last_scan_ns;
+	/* The loop that waits for answers and timers, and its clock in
+	 * nanoseconds: epoll over the sockets by default, the DPDK port's
+	 * polling loop in DPDK mode (dpdkloop.h). */
+	int (*run)(struct sim_traffic *t, sim_feed_fn feed);
+	uint64_t (*now)(void);
+	void *loop_ctx;
 };
 
-/* Sets up the loop over @nm merchants whose sockets are open.  0 or a
- * negative errno. */
+/* Sets up the loop over @nm merchants (sessions) whose sockets are open;
+ * those with fd -1 are left to another loop.  0 or a negative errno. */
 int sim_traffic_init(struct sim_traffic *t, const struct sim_opts *o,
 		     struct sim_merchant *m, unsigned nm,
 		     struct sim_cards *cards, struct sim_check *chk,
@@ -57,6 +70,15 @@ void sim_traffic_fini(struct sim_traffic *t);
  */
 int sim_traffic_load(struct sim_traffic *t, uint64_t count, double seconds);
 
+/*
+ * Sends load as sim_traffic_load does for @ms milliseconds, with every
+ * count going to a scratch copy of the statistics that is then dropped,
+ * so that the measured window starts warm.  Verification failures and
+ * timeouts of the warm-up still count: they are the gateway's errors
+ * whenever they happen.  0 or a negative errno.
+ */
+int sim_traffic_warmup(struct sim_traffic *t, uint64_t ms);
+
 /* Sends the script's lines in order, one at a time, from the first
  * merchant, and waits for the last answer. */
 int sim_traffic_script(struct sim_traffic *t, const struct sim_script *s);
@@ -67,6 +89,19 @@ int sim_traffic_one(struct sim_traffic *t);
 
 /* A new transaction id for @m, unique within the merchant. */
 uint64_t sim_traffic_txn(struct sim_traffic *t, struct sim_merchant *m);
+
+/* Requests sent and neither answered nor given up. */
+uint64_t sim_traffic_outstanding(const struct sim_traffic *t);
+
+/* The deadline of @s passed at @now: retransmits it, or gives it up after
+ * the last retry. */
+void sim_traffic_expire_slot(struct sim_traffic *t, struct sim_merchant *m,
+			     struct sim_slot *s, uint64_t now);
+
+/* Takes one datagram received for @m: checks the answer, or matches the
+ * echo with --expect-echo. */
+void sim_traffic_answer(struct sim_traffic *t, struct sim_merchant *m,
+			const uint8_t *pkt, size_t len, uint64_t now);
 
 /* Reads and checks everything waiting on @m's socket. */
 void sim_traffic_drain(struct sim_traffic *t, struct sim_merchant *m);

@@ -22,6 +22,7 @@
 static void show_list(const char *dir, const char *name)
 {
 	char path[4096], until[64] = "?";
+	STACK_OF(X509_REVOKED) * revoked;
 	ASN1_INTEGER *num;
 	X509_CRL *crl = NULL;
 	BIO *bio = NULL;
@@ -36,10 +37,11 @@ static void show_list(const char *dir, const char *name)
 		return;
 	}
 	num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	revoked = X509_CRL_get_REVOKED(crl);
 	gw_pki_show_time(X509_CRL_get0_nextUpdate(crl), until, sizeof(until));
 	printf("  %s: number %ld, %d revoked, next update %s\n", name,
 	       num ? ASN1_INTEGER_get(num) : -1L,
-	       sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), until);
+	       revoked ? sk_X509_REVOKED_num(revoked) : 0, until);
 	ASN1_INTEGER_free(num);
 	X509_CRL_free(crl);
 }

@@ -100,7 +100,8 @@ char *gw_pki_csr_pem(X509_REQ *csr, size_t *len);
  * current list.  Returns how many certificates were revoked (1 or more),
  * or -EINVAL (bad argument or reason), -ENOENT (no such certificate),
  * -EALREADY (already revoked) or another negative errno, with a message
- * in @err.
+ * in @err.  Should publishing fail, the revocation stays recorded in
+ * index.txt and the next gw_pki_crl lists it.
  */
 int gw_pki_revoke(const char *dir, const char *serial, const char *merchant_id,
 		  const char *reason, char *err, size_t errlen)
