@@ -113,18 +113,20 @@ static int split_words(char *s, char **w, int max)
 	}
 }
 
-static int parse_len(const char *s, size_t *len)
+/* At most 9 digits, so that the sum cannot overflow before the bound
+ * check; the bound is the caller's. */
+static int parse_len(const char *s, size_t max, size_t *len)
 {
 	size_t v = 0;
 
-	if (*s == '\0' || strlen(s) > 6)
+	if (*s == '\0' || strlen(s) > 9)
 		return -EPROTO;
 	for (; *s != '\0'; s++) {
 		if (*s < '0' || *s > '9')
 			return -EPROTO;
 		v = v * 10 + (size_t)(*s - '0');
 	}
-	if (v > GW_LINK_PAYLOAD_MAX)
+	if (v > max)
 		return -EPROTO;
 	*len = v;
 	return 0;
@@ -146,7 +148,7 @@ static int parse_err(struct gw_link_msg *m)
 	return 0;
 }
 
-static int parse_msg(SSL *ssl, struct gw_link_msg *m)
+static int parse_msg(SSL *ssl, struct gw_link_msg *m, size_t max)
 {
 	char *w[GW_LINK_ARGS_MAX + 1];
 	int n, ret;
@@ -156,7 +158,7 @@ static int parse_msg(SSL *ssl, struct gw_link_msg *m)
 	n = split_words(m->line, w, GW_LINK_ARGS_MAX + 1);
 	if (n < 2)
 		return -EPROTO;
-	ret = parse_len(w[n - 1], &m->payload_len);
+	ret = parse_len(w[n - 1], max, &m->payload_len);
 	if (ret != 0)
 		return ret;
 	m->argc = n - 1;
@@ -170,7 +172,7 @@ static int parse_msg(SSL *ssl, struct gw_link_msg *m)
 	return read_full(ssl, m->payload, m->payload_len);
 }
 
-int gw_link_read(SSL *ssl, struct gw_link_msg *m)
+static int read_msg(SSL *ssl, struct gw_link_msg *m, size_t max)
 {
 	int ret;
 
@@ -181,10 +183,20 @@ int gw_link_read(SSL *ssl, struct gw_link_msg *m)
 		return -EIO;
 	ret = read_line(ssl, m);
 	if (ret == 0)
-		ret = parse_msg(ssl, m);
+		ret = parse_msg(ssl, m, max);
 	if (ret != 0)
 		gw_link_msg_clear(m);
 	return ret;
+}
+
+int gw_link_read(SSL *ssl, struct gw_link_msg *m)
+{
+	return read_msg(ssl, m, GW_LINK_PAYLOAD_MAX);
+}
+
+int gw_link_read_answer(SSL *ssl, struct gw_link_msg *m)
+{
+	return read_msg(ssl, m, GW_LINK_ANSWER_MAX);
 }
 
 /* Lines carry enrollment and session secrets, so they are wiped. */
@@ -200,15 +212,14 @@ void gw_link_msg_clear(struct gw_link_msg *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int gw_link_write(SSL *ssl, const char *line, const void *payload,
-		  size_t payload_len)
+static int write_msg(SSL *ssl, const char *line, const void *payload,
+		     size_t payload_len, size_t max)
 {
 	char buf[GW_LINK_LINE_MAX + 1];
 	int n, ret;
 
 	if (ssl == NULL || line == NULL || strchr(line, '\n') != NULL ||
-	    payload_len > GW_LINK_PAYLOAD_MAX ||
-	    (payload == NULL && payload_len != 0))
+	    payload_len > max || (payload == NULL && payload_len != 0))
 		return -EINVAL;
 	n = snprintf(buf, sizeof(buf), "%s %zu\n", line, payload_len);
 	if (n < 0 || (size_t)n > GW_LINK_LINE_MAX) {
@@ -221,6 +232,18 @@ int gw_link_write(SSL *ssl, const char *line, const void *payload,
 out:
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return ret;
+}
+
+int gw_link_write(SSL *ssl, const char *line, const void *payload,
+		  size_t payload_len)
+{
+	return write_msg(ssl, line, payload, payload_len, GW_LINK_PAYLOAD_MAX);
+}
+
+int gw_link_write_answer(SSL *ssl, const char *line, const void *payload,
+			 size_t payload_len)
+{
+	return write_msg(ssl, line, payload, payload_len, GW_LINK_ANSWER_MAX);
 }
 
 int gw_link_write_err(SSL *ssl, int code, const char *msg)

@@ -10,6 +10,13 @@
  *      -> OK <len>                                   payload: cert + chain
  *   SESSION <signal-host:port | -> <software-version> 0   (client cert)
  *      -> OK id=<n> secret=<hex> dataplane=<ip:port> expires=<unix> 0
+ *   RENEW <len>    payload: CSR PEM  -> OK <len>    payload: cert + chain
+ *   FETCH <name> <version> 0         -> OK sig=<n> <len>  payload: sig, file
+ *   MESSAGE <id> 0                   -> OK <len>    payload: the text
+ *   VERSION <software-version> 0     -> OK 0
+ *
+ * Requests are bounded by GW_LINK_PAYLOAD_MAX; answers may be as large as
+ * GW_LINK_ANSWER_MAX so that a software package fits in one.
  */
 #ifndef GW_LINK_H
 #define GW_LINK_H
@@ -20,6 +27,7 @@
 
 #define GW_LINK_LINE_MAX     1024
 #define GW_LINK_PAYLOAD_MAX  (64 * 1024)
+#define GW_LINK_ANSWER_MAX   (64 * 1024 * 1024)
 #define GW_LINK_ARGS_MAX     16
 #define GW_LINK_DEFAULT_PORT 7443
 
@@ -39,11 +47,20 @@ struct gw_link_msg {
  * gw_link_msg_clear.
  */
 int gw_link_read(SSL *ssl, struct gw_link_msg *m);
+
+/* gw_link_read for a client reading an answer: the payload may be up to
+ * GW_LINK_ANSWER_MAX bytes.  A server never reads requests with it. */
+int gw_link_read_answer(SSL *ssl, struct gw_link_msg *m);
 void gw_link_msg_clear(struct gw_link_msg *m);
 
 /* Writes "<line> <payload_len>\n" and the payload.  0 or -EIO. */
 int gw_link_write(SSL *ssl, const char *line, const void *payload,
 		  size_t payload_len);
+
+/* gw_link_write for a server's answer, with a payload of up to
+ * GW_LINK_ANSWER_MAX bytes.  0, -EINVAL or -EIO. */
+int gw_link_write_answer(SSL *ssl, const char *line, const void *payload,
+			 size_t payload_len);
 
 /* Writes "ERR <code> <message>\n".  0 or -EIO. */
 int gw_link_write_err(SSL *ssl, int code, const char *msg);

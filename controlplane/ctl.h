@@ -21,6 +21,10 @@ struct gw_ctl_config {
 	const char *dataplane; /* handed to merchants as is */
 	uint64_t session_ttl;  /* seconds */
 	long cert_seconds;
+	const char *packages_dir; /* NULL: FETCH finds nothing */
+	long renew_window;	  /* seconds before notAfter */
+	uint64_t signal_retry_ms; /* first retry delay, doubling */
+	unsigned signal_max_tries;
 	/* gw_kdf_subkey(master, "session-wrap"); the master key itself is
 	 * wiped once this is derived. */
 	uint8_t wrap_key[GW_SECRET_LEN];

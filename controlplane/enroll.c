@@ -17,6 +17,8 @@
 #include "gw_pki.h"
 #include "gw_util.h"
 #include "log.h"
+#include "merchants.h"
+#include "sigstore.h"
 #include "store.h"
 
 /* gw_pki_issue_merchant updates the serial file and index.txt in place;
@@ -77,6 +79,16 @@ static X509_REQ *check_csr(const struct gw_link_msg *m, const char *id,
 	return NULL;
 }
 
+void gw_enroll_lock(void)
+{
+	pthread_mutex_lock(&issue_lock);
+}
+
+void gw_enroll_unlock(void)
+{
+	pthread_mutex_unlock(&issue_lock);
+}
+
 /* Certificate then issuing CA, as one malloc'd PEM text. */
 static char *answer_pem(struct gw_conn *c, X509 *cert, size_t *len)
 {
@@ -96,6 +108,39 @@ static char *answer_pem(struct gw_conn *c, X509 *cert, size_t *len)
 	}
 	OPENSSL_free(pem);
 	return out;
+}
+
+int gw_enroll_answer(struct gw_conn *c, X509 *cert)
+{
+	size_t len = 0;
+	char *pem;
+	int ret;
+
+	pem = answer_pem(c, cert, &len);
+	if (!pem)
+		return gw_conn_fail(c, 500, "internal error");
+	ret = gw_link_write(c->ssl, "OK", pem, len);
+	free(pem);
+	return ret;
+}
+
+void gw_enroll_issued(struct gw_conn *c, const char *id, X509 *cert)
+{
+	redisContext *rc = gw_conn_redis(c);
+	int n;
+
+	if (!rc || gw_merchants_cert_seen(rc, id, cert) < 0) {
+		log_err("conn %lu: merchant %s: recording its new certificate for renewal signals failed",
+			c->number, id);
+		return;
+	}
+	n = gw_sigstore_offer_newest(rc, id);
+	if (n > 0)
+		log_info("conn %lu: merchant %s runs outdated software: SOFTWARE_AVAILABLE queued for %d sessions",
+			 c->number, id, n);
+	else if (n < 0)
+		log_err("conn %lu: merchant %s: queueing SOFTWARE_AVAILABLE failed",
+			c->number, id);
 }
 
 static X509 *issue(struct gw_conn *c, X509_REQ *csr, const char *id)
@@ -193,6 +238,7 @@ int gw_enroll_handle(struct gw_conn *c, struct gw_link_msg *m)
 	ret = gw_link_write(c->ssl, "OK", pem, len);
 	log_info("conn %lu: merchant %s enrolled, certificate serial %ld",
 		 c->number, id, ASN1_INTEGER_get(X509_get0_serialNumber(cert)));
+	gw_enroll_issued(c, id, cert);
 out:
 	OPENSSL_cleanse(hash, sizeof(hash));
 	free(pem);

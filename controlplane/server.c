@@ -18,6 +18,7 @@
 #include "log.h"
 #include "parse.h"
 #include "server.h"
+#include "tls.h"
 
 /* The sockets of running connections, so that stopping can cut them. */
 static struct {
@@ -130,6 +131,7 @@ static void start(const struct gw_ctl_config *cfg, SSL_CTX *ctx, int fd,
 {
 	static time_t last_full;
 	pthread_attr_t attr;
+	char why[256];
 	struct job *j;
 	pthread_t t;
 	int slot;
@@ -154,6 +156,12 @@ static void start(const struct gw_ctl_config *cfg, SSL_CTX *ctx, int fd,
 	describe(ss, j->conn.peer, sizeof(j->conn.peer));
 	j->conn.ssl = SSL_new(ctx);
 	if (!j->conn.ssl || !SSL_set_fd(j->conn.ssl, fd))
+		goto fail;
+	/* A list republished since the last connection applies to this
+	 * one; a failed rebuild was logged by the signal thread and the
+	 * previous lists stay in force. */
+	gw_tls_refresh(cfg->pki_dir, why, sizeof(why));
+	if (gw_tls_attach(j->conn.ssl))
 		goto fail;
 	set_timeouts(fd);
 	pthread_attr_init(&attr);

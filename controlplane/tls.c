@@ -1,11 +1,16 @@
 /*
  * Server-side TLS for link 1.  Every handshake runs the full chain,
- * validity, key usage and revocation checks: session resumption is off so
- * that a revoked merchant cannot come back on an old ticket.
+ * validity, key usage and revocation checks of gw_pki_store, with the
+ * revocation lists as they are on disk: a republished list is picked up
+ * by the next handshake.  Session resumption is off so that a revoked
+ * merchant cannot come back on an old ticket.
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -57,57 +62,110 @@ static int load_chain(SSL_CTX *ctx, const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
+/* What identifies one version of a CRL file: both are replaced by an
+ * atomic rename, so a new inode or modification time means new contents. */
+struct mark {
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtim;
+	int missing;
+};
+
+/* The store that new handshakes verify client certificates against.
+ * Connections hold their own reference, so swapping it never pulls one
+ * from under a handshake in progress. */
+static struct {
+	pthread_mutex_t lock;
+	X509_STORE *store;
+	struct mark marks[2];
+} trust = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void mark_of(const char *dir, const char *name, struct mark *m)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st)) {
+		m->missing = 1;
+		return;
+	}
+	m->dev = st.st_dev;
+	m->ino = st.st_ino;
+	m->mtim = st.st_mtim;
+}
+
+static int mark_eq(const struct mark *a, const struct mark *b)
+{
+	return a->missing == b->missing && a->dev == b->dev &&
+	       a->ino == b->ino && a->mtim.tv_sec == b->mtim.tv_sec &&
+	       a->mtim.tv_nsec == b->mtim.tv_nsec;
+}
+
+int gw_tls_refresh(const char *dir, char *err, size_t errlen)
+{
+	struct mark now[2];
+	X509_STORE *store;
+	int ret = 0;
+
+	mark_of(dir, "crl.pem", &now[0]);
+	mark_of(dir, "root-crl.pem", &now[1]);
+	pthread_mutex_lock(&trust.lock);
+	if (trust.store && mark_eq(&now[0], &trust.marks[0]) &&
+	    mark_eq(&now[1], &trust.marks[1]))
+		goto out;
+	/* The marks are taken before reading, so a list replaced while the
+	 * store is built is read again on the next look. */
+	memcpy(trust.marks, now, sizeof(now));
+	store = gw_pki_store(dir, err, errlen);
+	if (!store) {
+		/* The previous store, with the previous lists, stays in use:
+		 * refusing every merchant over a bad file would be worse. */
+		ret = -EINVAL;
+		goto out;
+	}
+	if (trust.store)
+		log_info("revocation lists of %s changed: new handshakes use them",
+			 dir);
+	X509_STORE_free(trust.store);
+	trust.store = store;
+out:
+	pthread_mutex_unlock(&trust.lock);
+	return ret;
+}
+
+int gw_tls_attach(SSL *ssl)
+{
+	int ok;
+
+	pthread_mutex_lock(&trust.lock);
+	ok = trust.store && SSL_set1_verify_cert_store(ssl, trust.store);
+	pthread_mutex_unlock(&trust.lock);
+	return ok ? 0 : -EIO;
+}
+
+/* The root as the CA named in the certificate request, and the store of
+ * gw_pki_store as the context's default. */
 static int load_trust(SSL_CTX *ctx, const char *dir, char *err, size_t errlen)
 {
-	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
 	STACK_OF(X509_NAME) * names;
 	char path[PATH_MAX];
-	X509_CRL *crl;
-	X509 *issuing;
-	FILE *f;
+	int ok;
 
-	snprintf(path, sizeof(path), "%s/root.crt", dir);
-	if (!SSL_CTX_load_verify_file(ctx, path)) {
-		snprintf(err, errlen, "cannot load %s: %s", path,
-			 ssl_reason("unreadable"));
+	if (gw_tls_refresh(dir, err, errlen))
 		return -EINVAL;
-	}
+	snprintf(path, sizeof(path), "%s/root.crt", dir);
 	names = SSL_load_client_CA_file(path);
 	if (names)
 		SSL_CTX_set_client_CA_list(ctx, names);
-	/* The issuing CA joins the store so that merchants may send their
-	 * leaf alone; without X509_V_FLAG_PARTIAL_CHAIN it is only an
-	 * intermediate, the root stays the one trust anchor. */
-	snprintf(path, sizeof(path), "%s/issuing.crt", dir);
-	issuing = gw_pki_read_cert(path);
-	if (!issuing || !X509_STORE_add_cert(store, issuing)) {
-		X509_free(issuing);
-		snprintf(err, errlen, "cannot load %s", path);
+	pthread_mutex_lock(&trust.lock);
+	ok = SSL_CTX_set1_cert_store(ctx, trust.store);
+	pthread_mutex_unlock(&trust.lock);
+	if (!ok) {
+		snprintf(err, errlen, "cannot install the certificate store");
 		return -EINVAL;
 	}
-	X509_free(issuing);
-
-	snprintf(path, sizeof(path), "%s/crl.pem", dir);
-	f = fopen(path, "r");
-	if (!f) {
-		/* Without a CRL, revoked merchants would still get in; say so
-		 * loudly rather than refuse every merchant. */
-		log_warn("no %s: revoked merchant certificates are accepted",
-			 path);
-		return 0;
-	}
-	crl = PEM_read_X509_CRL(f, NULL, NULL, NULL);
-	fclose(f);
-	if (!crl || !X509_STORE_add_crl(store, crl)) {
-		X509_CRL_free(crl);
-		snprintf(err, errlen, "cannot load %s", path);
-		return -EINVAL;
-	}
-	X509_CRL_free(crl);
-	/* The CRL is read once, at start: a merchant revoked later keeps
-	 * getting in until gw-control restarts.  Reloading it would need a
-	 * fresh store swapped in between handshakes. */
-	X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	return 0;
 }
 

@@ -12,12 +12,24 @@
 
 /*
  * A TLS 1.3-only server context: certificate and key from @dir/server.crt
- * and server.key, chain from chain.pem, client certificates verified
- * against root.crt (trust anchor) with issuing.crt as intermediate and
- * crl.pem for revocation.  A client may connect without a certificate so
- * that it can enroll.  The context or NULL with the reason in @err.
+ * and server.key, chain from chain.pem, client certificates verified by
+ * gw_pki_store (root.crt the trust anchor, issuing.crt an intermediate,
+ * crl.pem and root-crl.pem checked on every certificate).  A client may
+ * connect without a certificate so that it can enroll.  The context or
+ * NULL with the reason in @err.
  */
 SSL_CTX *gw_tls_server_ctx(const char *dir, char *err, size_t errlen);
+
+/*
+ * Rebuilds the verification store from @dir when crl.pem or root-crl.pem
+ * changed since the last look; cheap when nothing changed (two stat
+ * calls).  Thread-safe.  0, or -EINVAL with the reason in @err, the
+ * previous store staying in use.
+ */
+int gw_tls_refresh(const char *dir, char *err, size_t errlen);
+
+/* Makes @ssl verify its peer against the current store.  0 or -EIO. */
+int gw_tls_attach(SSL *ssl);
 
 /* The merchant id of @ssl's verified client certificate into @out.  0,
  * -ENOENT (no certificate), -EACCES (not verified) or -EINVAL (no merchant

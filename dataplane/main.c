@@ -1,14 +1,18 @@
 /*
  * gw-dataplane: start-up (options, EAL, keys, credit lines, sessions,
- * port, workers), the main lcore's slow loop (session sync, statistics,
- * session reclamation) and an orderly stop on SIGINT or SIGTERM.
+ * journal replay into the ledger, port, workers), the main lcore's slow
+ * loop (session sync, journal shipping, statistics, session reclamation,
+ * balance dumps) and an orderly stop on SIGINT or SIGTERM, or a stop with
+ * exit status 1 when a worker's journal fails.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <rte_eal.h>
@@ -19,11 +23,14 @@
 #include "gw_card.h"
 #include "gw_credit.h"
 #include "gw_kdf.h"
+#include "balances.h"
 #include "gw_util.h"
+#include "journal.h"
+#include "ledger.h"
 #include "log.h"
 #include "opts.h"
 #include "port.h"
-#include "ref.h"
+#include "ship.h"
 #include "sessions.h"
 #include "stats.h"
 #include "sync.h"
@@ -39,6 +46,9 @@ struct app {
 	struct gw_credit_table *credit;
 	struct gw_sessions *sessions;
 	struct gw_sync *sync;
+	struct gw_ledger *ledger;
+	struct gw_journal **journals; /* one per worker */
+	struct gw_ship *ship;
 	struct gw_worker *workers;
 	unsigned nb_workers;
 	int port_started;
@@ -46,12 +56,37 @@ struct app {
 	int eal_up;
 };
 
-static volatile sig_atomic_t quit;
+static volatile sig_atomic_t quit, dump_wanted;
 
 static void on_signal(int sig)
 {
 	quit = 1;
 	gw_worker_stop();
+}
+
+static void on_usr1(int sig)
+{
+	dump_wanted = 1;
+}
+
+/* Closing syncs what each journal holds; no worker may be running. */
+static void close_journals(struct app *a)
+{
+	unsigned i;
+	int rc;
+
+	if (a->journals == NULL)
+		return;
+	for (i = 0; i < a->nb_workers; i++) {
+		if (a->journals[i] == NULL)
+			continue;
+		rc = gw_journal_close(a->journals[i]);
+		if (rc != 0)
+			GW_LOG(ERR, "journal of worker %u: %s", i,
+			       strerror(-rc));
+	}
+	free(a->journals);
+	a->journals = NULL;
 }
 
 static void release(struct app *a)
@@ -62,6 +97,9 @@ static void release(struct app *a)
 	}
 	if (a->port_started)
 		gw_port_close(a->o.port);
+	close_journals(a);
+	gw_ship_free(a->ship);
+	gw_ledger_free(a->ledger);
 	gw_sync_free(a->sync);
 	gw_sessions_free(a->sessions);
 	gw_credit_free(a->credit);
@@ -160,12 +198,82 @@ static void start_workers(struct app *a, const struct rte_ether_addr *mac)
 		w->proto.credit = a->credit;
 		w->proto.policy.referral_amount = a->o.referral_amount;
 		w->proto.st = gw_stats_lcore(lcore);
-		gw_ref_init(&w->proto.ref, i);
+		w->proto.ledger = a->ledger;
+		w->proto.journal = a->journals ? a->journals[i] : NULL;
+		w->proto.worker = (uint8_t)i;
 		if (rte_eal_remote_launch(gw_worker_main, w, lcore) != 0)
 			die(a, "cannot launch the worker on lcore %u", lcore);
 		a->launched = 1;
 		i++;
 	}
+}
+
+struct replay_arg {
+	struct gw_ledger *ledger;
+	const struct gw_credit_table *credit;
+};
+
+static int replay_one(const struct gw_journal_rec *r, void *arg)
+{
+	struct replay_arg *x = arg;
+
+	return gw_ledger_replay(x->ledger, r, x->credit);
+}
+
+/*
+ * The ledger, rebuilt from every journal in the directory before any
+ * packet is seen.  A torn end is cut off with one line of log; damage
+ * before the end refuses the start, naming the file and the offset.
+ */
+static void load_ledger(struct app *a)
+{
+	struct replay_arg x;
+	char msg[1024] = "";
+	long n;
+
+	if (mkdir(a->o.journal_dir, 0700) != 0 && errno != EEXIST)
+		die(a, "cannot create the journal directory %s: %s",
+		    a->o.journal_dir, strerror(errno));
+	a->ledger = gw_ledger_new(a->o.ledger_capacity, a->o.dup_window_s,
+				  (uint64_t)time(NULL));
+	if (a->ledger == NULL)
+		die(a, "cannot allocate a ledger of %" PRIu64 " transactions",
+		    a->o.ledger_capacity);
+	x = (struct replay_arg){a->ledger, a->credit};
+	n = gw_journal_replay(a->o.journal_dir, replay_one, &x, msg,
+			      sizeof(msg));
+	if (n == -ENOSPC)
+		die(a,
+		    "the journal in %s holds more transactions than --ledger-capacity %" PRIu64,
+		    a->o.journal_dir, a->o.ledger_capacity);
+	if (n < 0)
+		die(a, "journal replay refused: %s",
+		    msg[0] ? msg : strerror((int)-n));
+	if (msg[0] != '\0')
+		GW_LOG(WARNING, "journal replay: %s", msg);
+	GW_LOG(INFO, "journal replay: %ld records from %s", n,
+	       a->o.journal_dir);
+}
+
+/* One journal per worker, each opened after replay repaired its end. */
+static void open_journals(struct app *a)
+{
+	char err[512] = "";
+	unsigned i;
+
+	a->journals = calloc(a->nb_workers, sizeof(*a->journals));
+	if (a->journals == NULL)
+		die(a, "cannot allocate %u journals", a->nb_workers);
+	for (i = 0; i < a->nb_workers; i++) {
+		a->journals[i] =
+		    gw_journal_open(a->o.journal_dir, i, a->o.fsync,
+				    a->o.fsync_interval_ms, err, sizeof(err));
+		if (a->journals[i] == NULL)
+			die(a, "%s", err);
+	}
+	a->ship = gw_ship_new(a->o.redis, a->o.journal_dir, a->nb_workers);
+	if (a->ship == NULL)
+		die(a, "cannot allocate the journal shipper");
 }
 
 static void start(struct app *a)
@@ -179,9 +287,19 @@ static void start(struct app *a)
 	if (a->nb_workers == 0)
 		die(a,
 		    "no worker lcore: give at least two lcores (e.g. -l 0-1)");
-	if (a->nb_workers > GW_REF_WORKERS_MAX)
+	if (a->nb_workers > GW_LEDGER_WORKERS_MAX)
 		die(a, "%u workers, at most %u supported", a->nb_workers,
-		    GW_REF_WORKERS_MAX);
+		    GW_LEDGER_WORKERS_MAX);
+	/* Checked here rather than with the other options, so that a bad
+	 * card file or an unreachable Redis is reported first whatever the
+	 * command line lacks. */
+	if (!a->o.echo && a->o.journal_dir == NULL)
+		die(a, "--journal-dir is required: no decision is answered "
+		       "unless it is journaled");
+	if (!a->o.echo) {
+		load_ledger(a);
+		open_journals(a);
+	}
 	if (!rte_eth_dev_is_valid_port(a->o.port))
 		die(a, "port %u does not exist (%u ports available)", a->o.port,
 		    rte_eth_dev_count_avail());
@@ -197,7 +315,6 @@ static void start(struct app *a)
 	if (gw_stats_telemetry_register() != 0)
 		GW_LOG(WARNING, "telemetry command /gw/stats not registered");
 	gw_stats_set_sessions(gw_sessions_count(a->sessions));
-	gw_ref_start((uint64_t)time(NULL));
 	start_workers(a, &mac);
 	rte_ether_format_addr(macs, sizeof(macs), &mac);
 	GW_LOG(NOTICE, "serving port %u (%s) with %u workers", a->o.port, macs,
@@ -212,6 +329,48 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void publish_main(struct app *a)
+{
+	struct gw_stats_main m = {0};
+	struct gw_ledger_stats ls;
+
+	if (a->ship != NULL)
+		gw_ship_counts(a->ship, &m.shipped, &m.ship_backlog);
+	if (a->ledger != NULL) {
+		gw_ledger_stats(a->ledger, &ls);
+		m.ledger_entries = ls.entries;
+		m.duplicates = ls.duplicates;
+		m.conflicts = ls.conflicts;
+		m.ledger_full = ls.full;
+	}
+	gw_stats_set_main(&m);
+}
+
+static void write_balances(struct app *a)
+{
+	int rc;
+
+	if (a->o.balances == NULL || a->credit == NULL)
+		return;
+	rc = gw_balances_write(a->o.balances, a->o.credit_lines, a->tk,
+			       a->credit);
+	if (rc != 0)
+		GW_LOG(WARNING, "cannot write balances to %s: %s",
+		       a->o.balances, strerror(-rc));
+}
+
+/* The first worker whose journal failed, or -1. */
+static int journal_failed(const struct app *a)
+{
+	unsigned i;
+
+	for (i = 0; a->journals != NULL && i < a->nb_workers; i++)
+		if (__atomic_load_n(&a->workers[i].proto.journal_err,
+				    __ATOMIC_ACQUIRE) != 0)
+			return (int)i;
+	return -1;
+}
+
 static void write_stats(struct app *a)
 {
 	static int warned;
@@ -219,6 +378,7 @@ static void write_stats(struct app *a)
 	int rc;
 
 	gw_stats_set_sessions(gw_sessions_count(a->sessions));
+	publish_main(a);
 	if (a->o.stats == NULL)
 		return;
 	gw_stats_sum(&s);
@@ -229,15 +389,31 @@ static void write_stats(struct app *a)
 	warned = rc != 0;
 }
 
-/* The main lcore's duties until a signal: events every tick, statistics
- * and reclamation every second. */
-static void run(struct app *a)
+/* The main lcore's duties until a signal or a journal failure: events and
+ * shipping every tick, statistics and reclamation every second.  Returns
+ * the exit status. */
+static int run(struct app *a)
 {
 	const struct timespec tick = {.tv_nsec = TICK_MS * 1000000L};
 	uint64_t next_second = mono_ms() + 1000;
+	int w;
 
 	while (!quit) {
+		w = journal_failed(a);
+		if (w >= 0) {
+			GW_LOG(
+			    ERR,
+			    "worker %d cannot journal its decisions; stopping",
+			    w);
+			return 1;
+		}
+		if (dump_wanted) {
+			dump_wanted = 0;
+			write_balances(a);
+		}
 		gw_sync_tick(a->sync);
+		if (a->ship != NULL)
+			gw_ship_tick(a->ship);
 		if (mono_ms() >= next_second) {
 			next_second += 1000;
 			gw_sessions_sweep(a->sessions, (uint64_t)time(NULL));
@@ -245,6 +421,7 @@ static void run(struct app *a)
 		}
 		nanosleep(&tick, NULL);
 	}
+	return 0;
 }
 
 static void stop(struct app *a)
@@ -253,7 +430,12 @@ static void stop(struct app *a)
 	gw_worker_stop();
 	rte_eal_mp_wait_lcore();
 	a->launched = 0;
+	/* The last records reach Redis now if it is there; if not, the
+	 * next start ships them. */
+	if (a->ship != NULL && journal_failed(a) < 0)
+		gw_ship_tick(a->ship);
 	write_stats(a);
+	write_balances(a);
 	release(a);
 }
 
@@ -264,6 +446,8 @@ static void on_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	/* A Redis that goes away must cost a reconnect, not the process:
 	 * writes to its closed socket fail with EPIPE instead. */
 	signal(SIGPIPE, SIG_IGN);
@@ -285,6 +469,7 @@ int main(int argc, char **argv)
 	struct app a = {0};
 	int dd = split(argc, argv);
 	char *sep;
+	int status;
 
 	if (dd == argc) {
 		fprintf(stderr,
@@ -315,7 +500,7 @@ int main(int argc, char **argv)
 	a.eal_up = 1;
 	start(&a);
 	write_stats(&a);
-	run(&a);
+	status = run(&a);
 	stop(&a);
-	return 0;
+	return status;
 }

@@ -23,14 +23,14 @@ struct gw_opts {
 	const char *credit_lines;
 	const char *master_key;
 	const char *redis;
-	const char *stats; /* NULL: no statistics file */
+	const char *stats;	 /* NULL: no statistics file */
 	const char *journal_dir; /* checked at start: see main.c */
 	const char *balances;	 /* NULL: no card balance dump */
 	enum gw_fsync_policy fsync;
 	uint32_t fsync_interval_ms;
 	uint32_t dup_window_s;
 	uint64_t ledger_capacity;
-	int echo;	   /* benchmark baseline: send UDP straight back */
+	int echo; /* benchmark baseline: send UDP straight back */
 	int help;
 };
 

@@ -114,10 +114,8 @@ enum card_use {
 };
 
 static const uint8_t card_use[GW_MSG_ECHO + 1] = {
-    [GW_MSG_AUTH] = CARD_DECIDES,
-    [GW_MSG_CAPTURE] = CARD_IF_GIVEN,
-    [GW_MSG_REVERSE] = CARD_IF_GIVEN,
-    [GW_MSG_REFUND] = CARD_IF_GIVEN,
+    [GW_MSG_AUTH] = CARD_DECIDES,     [GW_MSG_CAPTURE] = CARD_IF_GIVEN,
+    [GW_MSG_REVERSE] = CARD_IF_GIVEN, [GW_MSG_REFUND] = CARD_IF_GIVEN,
     [GW_MSG_ECHO] = CARD_NONE,
 };
 
@@ -174,9 +172,10 @@ static void journal_failed(struct gw_proto_ctx *c, int rc)
 	if (c->journal_err != 0)
 		return;
 	__atomic_store_n(&c->journal_err, rc, __ATOMIC_RELEASE);
-	GW_LOG(ERR,
-	       "worker %u: the journal cannot be written (%s); answering nothing more",
-	       c->worker, strerror(-rc));
+	GW_LOG(
+	    ERR,
+	    "worker %u: the journal cannot be written (%s); answering nothing more",
+	    c->worker, strerror(-rc));
 }
 
 /*
@@ -287,7 +286,7 @@ unsigned gw_proto_burst(struct gw_proto_ctx *c, struct gw_proto_pkt *p,
 		p[i].resp_len = 0;
 	if (c->journal_err != 0)
 		return drop_all(c, n < GW_PROTO_BURST_MAX ? n
-							   : GW_PROTO_BURST_MAX);
+							  : GW_PROTO_BURST_MAX);
 	for (i = 0; i < n && i < GW_PROTO_BURST_MAX; i++) {
 		if (!admit(c, &p[i], &q[m]))
 			continue;

@@ -32,8 +32,8 @@ struct gw_proto_ctx {
 	struct gw_policy policy;
 	struct gw_lcore_stats *st;
 	IMB_MGR *mgr;
-	uint64_t now;	 /* Unix seconds, refreshed by the worker per burst */
-	uint64_t now_ns; /* the same instant in nanoseconds */
+	uint64_t now;	  /* Unix seconds, refreshed by the worker per burst */
+	uint64_t now_ns;  /* the same instant in nanoseconds */
 	uint64_t mono_ns; /* monotonic clock for the journal's sync interval */
 	uint8_t worker;	  /* index of the worker, in references and records */
 	/* The first journal error, 0 while there is none.  Once set, the

@@ -120,9 +120,10 @@ static void format(struct entry_args *a, const char *key,
 
 static void lost(struct gw_ship *s)
 {
-	GW_LOG(WARNING,
-	       "journal shipping: lost Redis at %s: %s; journaling goes on, retrying every second",
-	       s->path, s->rc->errstr);
+	GW_LOG(
+	    WARNING,
+	    "journal shipping: lost Redis at %s: %s; journaling goes on, retrying every second",
+	    s->path, s->rc->errstr);
 	redisFree(s->rc);
 	s->rc = NULL;
 	s->next_retry = mono_s() + 1;
@@ -141,7 +142,8 @@ static int stream_last(struct gw_ship *s, struct stream *t)
 	    r->element[0]->type == REDIS_REPLY_ARRAY &&
 	    r->element[0]->elements == 2 &&
 	    r->element[0]->element[0]->type == REDIS_REPLY_STRING)
-		t->last_seq = strtoull(r->element[0]->element[0]->str, NULL, 10);
+		t->last_seq =
+		    strtoull(r->element[0]->element[0]->str, NULL, 10);
 	freeReplyObject(r);
 	return 0;
 }
@@ -150,8 +152,8 @@ static int stream_last(struct gw_ship *s, struct stream *t)
 static int resume(struct gw_ship *s, struct stream *t, unsigned w)
 {
 	gw_journal_cursor_close(t->cur);
-	t->cur = gw_journal_cursor_open(s->dir, w,
-					t->last_seq * GW_JOURNAL_REC_LEN);
+	t->cur =
+	    gw_journal_cursor_open(s->dir, w, t->last_seq * GW_JOURNAL_REC_LEN);
 	return t->cur != NULL ? 0 : -errno;
 }
 
@@ -173,7 +175,8 @@ static int connect_redis(struct gw_ship *s)
 			return -EIO;
 		}
 		if (resume(s, &s->st[w], w) != 0)
-			GW_LOG(WARNING, "journal shipping: cannot open %s's journal",
+			GW_LOG(WARNING,
+			       "journal shipping: cannot open %s's journal",
 			       s->st[w].key);
 	}
 	GW_LOG(INFO, "journal shipping to Redis at %s", s->path);
@@ -194,7 +197,8 @@ static void refused(struct gw_ship *s, struct stream *t, const redisReply *r)
 
 	if (!s->warned) {
 		gw_printable(r->str, r->len, msg, sizeof(msg));
-		GW_LOG(WARNING, "journal shipping: Redis refused a record of %s: %s",
+		GW_LOG(WARNING,
+		       "journal shipping: Redis refused a record of %s: %s",
 		       t->key, msg);
 	}
 	s->warned = 1;
@@ -256,10 +260,11 @@ static int ship_worker(struct gw_ship *s, unsigned w)
 		n = gw_journal_cursor_read(t->cur, recs, RECS_PER_READ);
 		if (n < 0) {
 			if (!t->stuck)
-				GW_LOG(ERR,
-				       "journal shipping: %s's journal has a bad record at byte %" PRIu64
-				       "; shipping of it stops",
-				       t->key, gw_journal_cursor_pos(t->cur));
+				GW_LOG(
+				    ERR,
+				    "journal shipping: %s's journal has a bad record at byte %" PRIu64
+				    "; shipping of it stops",
+				    t->key, gw_journal_cursor_pos(t->cur));
 			t->stuck = 1;
 			return 0;
 		}

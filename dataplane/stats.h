@@ -33,7 +33,7 @@ enum gw_drop {
 	GW_DROP_BAD_TAG,	 /* AEAD tag did not verify */
 	GW_DROP_CRYPTO,		 /* crypto library refused the job */
 	GW_DROP_TX_FULL,	 /* the NIC did not take the reply */
-	GW_DROP_JOURNAL_ERROR,	 /* decided, but the journal could not keep it */
+	GW_DROP_JOURNAL_ERROR, /* decided, but the journal could not keep it */
 	GW_DROP_MAX
 };
 

@@ -21,8 +21,8 @@
 /* Empty polls in a row before the worker starts sleeping between polls;
  * a few tens of microseconds of busy polling catch the next packet of a
  * burst that merely paused. */
-#define IDLE_POLLS 256
-#define NS_PER_S   1000000000ull
+#define IDLE_POLLS  256
+#define GW_NS_PER_S 1000000000ull
 
 static volatile int stopping;
 
@@ -146,7 +146,7 @@ static uint64_t tsc_ns(uint64_t tsc)
 {
 	uint64_t hz = rte_get_tsc_hz();
 
-	return tsc / hz * NS_PER_S + tsc % hz * NS_PER_S / hz;
+	return tsc / hz * GW_NS_PER_S + tsc % hz * GW_NS_PER_S / hz;
 }
 
 /* The wall clock once per burst; the month for the expiry rule once a
@@ -158,7 +158,8 @@ static void clock_tick(struct gw_worker *w, uint64_t *next_tsc)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	w->proto.now = (uint64_t)ts.tv_sec;
-	w->proto.now_ns = (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+	w->proto.now_ns =
+	    (uint64_t)ts.tv_sec * GW_NS_PER_S + (uint64_t)ts.tv_nsec;
 	w->proto.mono_ns = tsc_ns(tsc);
 	if (tsc < *next_tsc)
 		return;
@@ -177,9 +178,10 @@ static void journal_idle(struct gw_worker *w)
 	if (rc == 0)
 		return;
 	__atomic_store_n(&w->proto.journal_err, rc, __ATOMIC_RELEASE);
-	GW_LOG(ERR,
-	       "worker %u: the journal cannot be synced (%s); answering nothing more",
-	       w->proto.worker, strerror(-rc));
+	GW_LOG(
+	    ERR,
+	    "worker %u: the journal cannot be synced (%s); answering nothing more",
+	    w->proto.worker, strerror(-rc));
 }
 
 int gw_worker_main(void *arg)

@@ -196,37 +196,61 @@ out:
 	return rc;
 }
 
+/* SESSION requests written before their answers are read: enough to
+ * hide the round trip, few enough that neither side's buffers fill. */
+#define SESSION_WINDOW 32
+
+/* Reads the answers to @n SESSION requests into m[0..n). */
+static int session_answers(SSL *ssl, const struct sim_opts *o,
+			   const struct sim_ident *who, struct sim_merchant *m,
+			   unsigned n, char *err, size_t errlen)
+{
+	struct gw_link_msg msg = {0};
+	unsigned k;
+	int rc = 0;
+
+	for (k = 0; k < n && rc == 0; k++) {
+		rc = sim_tls_answer(ssl, &msg, "SESSION", o, err, errlen);
+		if (rc == 0)
+			rc = session_parse(&msg, &m[k]);
+		if (rc == -EPROTO)
+			snprintf(err, errlen,
+				 "merchant %s: malformed SESSION answer",
+				 who->id);
+		memcpy(m[k].id, who->id, sizeof(m[k].id));
+		gw_link_msg_clear(&msg);
+	}
+	return rc;
+}
+
 int sim_session_open(SSL_CTX *ctx, const struct sim_opts *o,
 		     const struct sim_ident *who, struct sim_merchant *m,
-		     char *err, size_t errlen)
+		     unsigned n, char *err, size_t errlen)
 {
 	char crt[4096], keypath[4096];
-	struct gw_link_msg msg = {0};
+	unsigned done, k, w;
 	SSL *ssl;
-	int rc;
+	int rc = 0;
 
 	state_path(o, who->id, "crt", crt, sizeof(crt));
 	state_path(o, who->id, "key", keypath, sizeof(keypath));
 	ssl = sim_tls_open(ctx, o, crt, keypath, err, errlen);
 	if (!ssl)
 		return -EIO;
-	/* Signals are not simulated, so no address is offered for them. */
-	rc = gw_link_write(ssl, "SESSION - " SIM_SOFTWARE_VERSION, NULL, 0);
-	if (rc < 0) {
-		snprintf(err, errlen, "SESSION to %s:%s: %s", o->host, o->port,
-			 strerror(-rc));
-		goto out;
+	for (done = 0; done < n && rc == 0; done += w) {
+		w = n - done < SESSION_WINDOW ? n - done : SESSION_WINDOW;
+		/* Signals are not simulated, so no address is offered for
+		 * them. */
+		for (k = 0; k < w && rc == 0; k++)
+			rc = gw_link_write(
+			    ssl, "SESSION - " SIM_SOFTWARE_VERSION, NULL, 0);
+		if (rc < 0) {
+			snprintf(err, errlen, "SESSION to %s:%s: %s", o->host,
+				 o->port, strerror(-rc));
+			break;
+		}
+		rc = session_answers(ssl, o, who, m + done, w, err, errlen);
 	}
-	rc = sim_tls_answer(ssl, &msg, "SESSION", o, err, errlen);
-	if (rc < 0)
-		goto out;
-	rc = session_parse(&msg, m);
-	if (rc < 0)
-		snprintf(err, errlen, "merchant %s: malformed SESSION answer",
-			 who->id);
-	memcpy(m->id, who->id, sizeof(m->id));
-out:
-	gw_link_msg_clear(&msg);
 	sim_tls_close(ssl);
 	return rc;
 }

@@ -24,12 +24,12 @@ int sim_enroll(SSL_CTX *ctx, const struct sim_opts *o,
 	       const struct sim_ident *who, char *err, size_t errlen);
 
 /*
- * Opens a session for @who with its certificate and fills m->sid, m->keys
- * and m->dp.  The session secret is wiped before returning.  0 or a
- * negative errno with @err set.
+ * Opens @n sessions for @who over one connection with its certificate
+ * and fills sid, keys, dp and id of m[0..n).  The session secrets are
+ * wiped before returning.  0 or a negative errno with @err set.
  */
 int sim_session_open(SSL_CTX *ctx, const struct sim_opts *o,
 		     const struct sim_ident *who, struct sim_merchant *m,
-		     char *err, size_t errlen);
+		     unsigned n, char *err, size_t errlen);
 
 #endif

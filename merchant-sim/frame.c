@@ -124,9 +124,8 @@ uint16_t sim_frame_arp_request(const struct sim_frame_addr *a, uint8_t *out)
 	return SIM_FRAME_MIN_LEN;
 }
 
-static enum sim_frame_kind arp(const struct sim_frame_addr *a,
-			       const uint8_t *f, uint16_t len,
-			       struct sim_frame_info *fi)
+static enum sim_frame_kind arp(const struct sim_frame_addr *a, const uint8_t *f,
+			       uint16_t len, struct sim_frame_info *fi)
 {
 	const uint8_t *p = f + SIM_FRAME_ETH_LEN;
 	uint16_t op;
@@ -144,9 +143,8 @@ static enum sim_frame_kind arp(const struct sim_frame_addr *a,
 	return SIM_FRAME_ARP_REPLY;
 }
 
-static enum sim_frame_kind udp(const struct sim_frame_addr *a,
-			       const uint8_t *f, uint16_t len,
-			       struct sim_frame_info *fi)
+static enum sim_frame_kind udp(const struct sim_frame_addr *a, const uint8_t *f,
+			       uint16_t len, struct sim_frame_info *fi)
 {
 	const uint8_t *ip = f + SIM_FRAME_ETH_LEN, *u;
 	uint16_t ihl, ip_len, udp_len;
@@ -169,7 +167,8 @@ static enum sim_frame_kind udp(const struct sim_frame_addr *a,
 	if (get16(u + UDP_SPORT) != a->gw_port || udp_len < SIM_FRAME_UDP_LEN ||
 	    udp_len > ip_len - ihl)
 		return SIM_FRAME_OTHER;
-	fi->payload_off = (uint16_t)(SIM_FRAME_ETH_LEN + ihl + SIM_FRAME_UDP_LEN);
+	fi->payload_off =
+	    (uint16_t)(SIM_FRAME_ETH_LEN + ihl + SIM_FRAME_UDP_LEN);
 	fi->payload_len = (uint16_t)(udp_len - SIM_FRAME_UDP_LEN);
 	return SIM_FRAME_UDP;
 }

@@ -9,12 +9,13 @@
 
 #include <stdint.h>
 
-#define SIM_FRAME_ETH_LEN  14
-#define SIM_FRAME_IP_LEN   20
-#define SIM_FRAME_UDP_LEN  8
-#define SIM_FRAME_HDRS_LEN (SIM_FRAME_ETH_LEN + SIM_FRAME_IP_LEN + SIM_FRAME_UDP_LEN)
-#define SIM_FRAME_ARP_LEN  (SIM_FRAME_ETH_LEN + 28)
-#define SIM_FRAME_MIN_LEN  60 /* Ethernet minimum without the FCS */
+#define SIM_FRAME_ETH_LEN 14
+#define SIM_FRAME_IP_LEN  20
+#define SIM_FRAME_UDP_LEN 8
+#define SIM_FRAME_HDRS_LEN                                                     \
+	(SIM_FRAME_ETH_LEN + SIM_FRAME_IP_LEN + SIM_FRAME_UDP_LEN)
+#define SIM_FRAME_ARP_LEN   (SIM_FRAME_ETH_LEN + 28)
+#define SIM_FRAME_MIN_LEN   60 /* Ethernet minimum without the FCS */
 #define SIM_FRAME_SPORT_OFF (SIM_FRAME_ETH_LEN + SIM_FRAME_IP_LEN)
 
 /* Both ends of the data link.  Addresses in network order, the port in

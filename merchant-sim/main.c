@@ -1,7 +1,8 @@
 /*
  * merchant-sim: many simulated merchant servers.  This file runs the
- * phases in order (enrollment and sessions, script or load, bad input)
- * and turns their outcome into the exit status; each phase is its own
+ * phases in order (enrollment and sessions, script or warm-up and load,
+ * bad input) over kernel sockets or, after --dpdk, over a DPDK port, and
+ * turns their outcome into the exit status; each phase is its own
  * module's.
  */
 #include <errno.h>
@@ -13,10 +14,13 @@
 #include <unistd.h>
 
 #include <openssl/ssl.h>
+#include <rte_eal.h>
 
 #include "badin.h"
 #include "cards.h"
 #include "check.h"
+#include "dpdkloop.h"
+#include "dpdkport.h"
 #include "enroll.h"
 #include "opts.h"
 #include "report.h"
@@ -40,7 +44,11 @@ struct run {
 	struct sim_script *script;
 	struct sim_ident *ids;
 	int nids;
+	unsigned nsess; /* nids * sessions per merchant */
 	struct sim_merchant *m;
+	struct sim_port *port; /* DPDK mode */
+	int eal_up;
+	struct sim_dloop dloop;
 	struct sim_stats st;
 	struct sim_check chk;
 	struct sim_traffic t;
@@ -85,13 +93,32 @@ static int load_inputs(struct run *r)
 	return 0;
 }
 
-/* Enrolls where needed and opens one session per merchant. */
+/* Kernel mode: a connected UDP socket per session. */
+static int connect_sessions(struct run *r, unsigned from, unsigned n)
+{
+	unsigned k;
+
+	for (k = from; k < from + n && !r->o.dpdk; k++) {
+		if (sim_session_connect(&r->m[k]) == 0)
+			continue;
+		snprintf(
+		    r->err, sizeof(r->err),
+		    "merchant %s: cannot open a UDP socket to the data plane",
+		    r->m[k].id);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Enrolls where needed and opens the sessions of every merchant. */
 static int open_sessions(struct run *r)
 {
+	unsigned spm = (unsigned)r->o.sessions_per_merchant;
 	SSL_CTX *ctx;
 	int i, rc = 0;
 
-	r->m = sim_merchants_new((unsigned)r->nids,
+	r->nsess = (unsigned)r->nids * spm;
+	r->m = sim_merchants_new(r->nsess,
 				 r->o.script ? 1 : (unsigned)r->o.inflight);
 	if (!r->m)
 		return fail("out of memory");
@@ -101,15 +128,11 @@ static int open_sessions(struct run *r)
 	for (i = 0; i < r->nids && rc == 0; i++) {
 		rc = sim_enroll(ctx, &r->o, &r->ids[i], r->err, sizeof(r->err));
 		if (rc == 0)
-			rc = sim_session_open(ctx, &r->o, &r->ids[i], &r->m[i],
+			rc = sim_session_open(ctx, &r->o, &r->ids[i],
+					      &r->m[(unsigned)i * spm], spm,
 					      r->err, sizeof(r->err));
-		if (rc == 0 && sim_session_connect(&r->m[i]) < 0) {
-			snprintf(
-			    r->err, sizeof(r->err),
-			    "merchant %s: cannot open a UDP socket to the data plane",
-			    r->ids[i].id);
-			rc = -EIO;
-		}
+		if (rc == 0)
+			rc = connect_sessions(r, (unsigned)i * spm, spm);
 	}
 	SSL_CTX_free(ctx);
 	/* The enrollment secrets are spent or no longer needed. */
@@ -118,10 +141,25 @@ static int open_sessions(struct run *r)
 	if (rc < 0)
 		return fail(r->err);
 	r->st.merchants = (unsigned)r->nids;
-	printf("merchant-sim: %d sessions open\n", r->nids);
+	r->st.sessions = r->nsess;
+	printf("merchant-sim: %u sessions open\n", r->nsess);
 	fflush(stdout);
 	usleep(SESSION_SETTLE_MS * 1000);
 	return 0;
+}
+
+/* Warm-up and load.  Kernel mode warms up only when asked, so that its
+ * runs stay as they were. */
+static int load(struct run *r)
+{
+	int rc = 0;
+
+	if (r->o.dpdk || r->o.warmup_set)
+		rc = sim_traffic_warmup(&r->t, r->o.warmup_ms);
+	if (rc == 0)
+		rc = sim_traffic_load(&r->t, r->o.count_set ? r->o.count : 0,
+				      r->o.seconds);
+	return rc;
 }
 
 static int traffic(struct run *r)
@@ -129,15 +167,17 @@ static int traffic(struct run *r)
 	int rc;
 
 	sim_check_init(&r->chk, r->o.referral_amount, &r->st);
-	rc = sim_traffic_init(&r->t, &r->o, r->m, (unsigned)r->nids, r->cards,
-			      &r->chk, &r->st);
+	rc = sim_traffic_init(&r->t, &r->o, r->m, r->nsess, r->cards, &r->chk,
+			      &r->st);
 	if (rc < 0)
 		return fail("cannot set up the event loop");
+	if (r->o.dpdk && sim_dloop_attach(&r->dloop, &r->t, r->port, r->err,
+					  sizeof(r->err)) < 0)
+		return fail(r->err);
 	if (r->script)
 		rc = sim_traffic_script(&r->t, r->script);
 	else if (sim_opts_load_wanted(&r->o))
-		rc = sim_traffic_load(&r->t, r->o.count_set ? r->o.count : 0,
-				      r->o.seconds);
+		rc = load(r);
 	if (rc == 0 && r->o.bad_input) {
 		/* The replay needs a request the gateway has answered. */
 		if (!r->m[0].have_answered)
@@ -151,11 +191,41 @@ static int traffic(struct run *r)
 	return 0;
 }
 
+/* The histogram file, for plotting. */
+static int hist(struct run *r)
+{
+	FILE *f = fopen(r->o.hist, "w");
+	int rc = 0;
+
+	if (f) {
+		sim_hist_write(&r->st.latency_us, f);
+		rc = ferror(f) ? EIO : 0;
+		if (fclose(f) != 0 && rc == 0)
+			rc = errno;
+	}
+	if (!f || rc) {
+		snprintf(r->err, sizeof(r->err), "%s: %s", r->o.hist,
+			 strerror(f ? rc : errno));
+		return fail(r->err);
+	}
+	return 0;
+}
+
 static int report(struct run *r)
 {
 	int rc;
 
+	r->st.mode = r->o.dpdk ? "dpdk" : "kernel";
+	r->st.closed_loop = r->o.closed_loop;
+	r->st.offered_rate = r->o.closed_loop ? 0 : r->o.rate;
+	if (r->port && r->port->tx_dropped)
+		fprintf(
+		    stderr,
+		    "merchant-sim: %llu frames not sent (transmit ring full)\n",
+		    (unsigned long long)r->port->tx_dropped);
 	sim_report_summary(&r->st, stdout);
+	if (r->o.hist && hist(r) < 0)
+		return -1;
 	if (!r->o.report)
 		return 0;
 	rc = sim_report_json(&r->st, r->o.report);
@@ -169,18 +239,88 @@ static int report(struct run *r)
 
 static void cleanup(struct run *r)
 {
-	sim_merchants_free(r->m, (unsigned)r->nids);
+	sim_dloop_fini(&r->dloop);
+	sim_port_close(r->port);
+	if (r->eal_up)
+		rte_eal_cleanup();
+	sim_merchants_free(r->m, r->nsess);
 	sim_idents_free(r->ids, (size_t)r->nids);
 	sim_script_free(r->script);
 	sim_cards_free(r->cards);
 }
 
+/*
+ * "--dpdk <EAL options> -- <options>": splits @argv into the EAL's part
+ * and ours, each with the program name first.  Returns 0 without --dpdk
+ * (everything is ours), 1 with it, -EINVAL when "--" is missing.
+ */
+static int split(int argc, char **argv, char ***eal, int *neal, char ***own,
+		 int *nown)
+{
+	static char *v[2][4096];
+	int dd;
+
+	*own = argv;
+	*nown = argc;
+	if (argc < 2 || strcmp(argv[1], "--dpdk") != 0)
+		return 0;
+	for (dd = 2; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
+		;
+	if (dd == argc || argc > 4096)
+		return -EINVAL;
+	v[0][0] = v[1][0] = argv[0];
+	memcpy(&v[0][1], &argv[2], (size_t)(dd - 2) * sizeof(char *));
+	memcpy(&v[1][1], &argv[dd + 1],
+	       (size_t)(argc - dd - 1) * sizeof(char *));
+	*eal = v[0];
+	*neal = dd - 1;
+	*own = v[1];
+	*nown = argc - dd;
+	return 1;
+}
+
+/* Options are checked before the EAL starts, so that a typo costs no
+ * memory setup and gets the usage text. */
+static int parse(struct run *r, int argc, char **argv, char ***eal, int *neal)
+{
+	char **own;
+	int nown, dpdk, rc;
+
+	dpdk = split(argc, argv, eal, neal, &own, &nown);
+	if (dpdk < 0) {
+		snprintf(r->err, sizeof(r->err),
+			 "--dpdk: the EAL options end with \"--\"");
+		rc = -EINVAL;
+	} else {
+		rc = sim_opts_parse(&r->o, nown, own, r->err, sizeof(r->err));
+	}
+	if (rc == 0 && dpdk && r->o.bad_input) {
+		snprintf(r->err, sizeof(r->err),
+			 "--bad-input runs over kernel sockets; drop --dpdk");
+		rc = -EINVAL;
+	}
+	r->o.dpdk = dpdk > 0;
+	return rc;
+}
+
+static int start_dpdk(struct run *r, int neal, char **eal)
+{
+	if (sim_port_eal(neal, eal, r->err, sizeof(r->err)) < 0)
+		return fail(r->err);
+	r->eal_up = 1;
+	r->port = sim_port_open(0, r->o.local_ip, r->err, sizeof(r->err));
+	if (!r->port)
+		return fail(r->err);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct run r;
-	int rc;
+	char **eal = NULL;
+	int neal = 0, rc;
 
-	rc = sim_opts_parse(&r.o, argc, argv, r.err, sizeof(r.err));
+	rc = parse(&r, argc, argv, &eal, &neal);
 	if (rc == SIM_OPTS_HELP) {
 		sim_opts_usage(stdout);
 		return 0;
@@ -194,7 +334,9 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	sim_stats_init(&r.st);
-	rc = load_inputs(&r);
+	rc = r.o.dpdk ? start_dpdk(&r, neal, eal) : 0;
+	if (rc == 0)
+		rc = load_inputs(&r);
 	if (rc == 0)
 		rc = open_sessions(&r);
 	if (rc == 0)

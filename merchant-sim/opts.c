@@ -130,8 +130,7 @@ static const struct opt opts[] = {
     {"bad-input", NULL, OFF(bad_input), 0, 0, 0},
     {"local-ip", opt_ipv4, OFF(local_ip), 0, 0, 0},
     {"closed-loop", opt_u64, OFF(closed_loop), 1, 1e7, 0},
-    {"sessions-per-merchant", opt_u64, OFF(sessions_per_merchant), 1, 1e6,
-     0},
+    {"sessions-per-merchant", opt_u64, OFF(sessions_per_merchant), 1, 1e6, 0},
     {"warmup-ms", opt_u64, OFF(warmup_ms), 0, 3600000, OFF(warmup_set)},
     {"hist", opt_str, OFF(hist), 0, 0, 0},
     {"expect-echo", NULL, OFF(expect_echo), 0, 0, 0},
@@ -205,13 +204,15 @@ static int exclusive(const struct sim_opts *o, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	if (o->closed_loop && o->script) {
-		snprintf(err, errlen,
-			 "--script sends one request at a time; drop --closed-loop");
+		snprintf(
+		    err, errlen,
+		    "--script sends one request at a time; drop --closed-loop");
 		return -EINVAL;
 	}
 	if (o->expect_echo && (o->script || o->bad_input)) {
-		snprintf(err, errlen,
-			 "--expect-echo checks no decisions; drop --script and --bad-input");
+		snprintf(
+		    err, errlen,
+		    "--expect-echo checks no decisions; drop --script and --bad-input");
 		return -EINVAL;
 	}
 	return 0;

@@ -28,8 +28,8 @@ struct sim_opts {
 	uint64_t merchants; /* 0: every line of the secrets file */
 	double rate;	    /* requests per second, all merchants together */
 	int rate_set;
-	double seconds;	    /* how long to send; see count */
-	uint64_t count;	    /* requests to send; used when count_set */
+	double seconds; /* how long to send; see count */
+	uint64_t count; /* requests to send; used when count_set */
 	int seconds_set;
 	int count_set;
 	uint64_t inflight;
@@ -42,14 +42,14 @@ struct sim_opts {
 	const char *report;
 	const char *script;
 	int bad_input;
-	uint32_t local_ip;	/* DPDK mode's own IPv4 address, network order */
-	uint64_t closed_loop;	/* requests kept outstanding; 0: open loop */
+	uint32_t local_ip;    /* DPDK mode's own IPv4 address, network order */
+	uint64_t closed_loop; /* requests kept outstanding; 0: open loop */
 	uint64_t sessions_per_merchant;
-	uint64_t warmup_ms;	/* sent before the measured window, not counted */
+	uint64_t warmup_ms; /* sent before the measured window, not counted */
 	int warmup_set;
-	const char *hist;	/* histogram buckets for plotting */
-	int expect_echo;	/* the data plane sends requests straight back */
-	int dpdk;		/* set by main: --dpdk came first */
+	const char *hist; /* histogram buckets for plotting */
+	int expect_echo;  /* the data plane sends requests straight back */
+	int dpdk;	  /* set by main: --dpdk came first */
 };
 
 /* Returned by sim_opts_parse for --help. */

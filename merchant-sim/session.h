@@ -59,7 +59,7 @@ struct sim_merchant {
 	char id[GW_MERCHANT_ID_MAX + 1];
 	unsigned index;
 	uint32_t sid;
-	int fd;			/* -1 when @link carries the datagrams */
+	int fd;		       /* -1 when @link carries the datagrams */
 	struct sim_link *link; /* NULL: the kernel socket */
 	uint16_t udp_port;     /* source port on the link, in host order */
 	struct sockaddr_storage dp;

@@ -217,6 +217,9 @@ static int feed_load(struct sim_traffic *t, uint64_t now)
 		if (send_random(t, now) < 0)
 			break;
 		t->scheduled++;
+		/* Sealing takes time: the next request's latency starts
+		 * when it is sent, not when the burst began. */
+		now = t->now();
 	}
 	return 1;
 }

@@ -14,7 +14,6 @@
 #include "gw_credit.h"
 #include "gw_decide.h"
 #include "kstore.h"
-#include "ref.h"
 
 enum gw_kdrop {
 	GW_KDROP_WIRE,

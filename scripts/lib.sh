@@ -168,7 +168,30 @@ gw_start_dataplane() {
 		--log-level "*:warning" -- \
 		--addr 198.18.0.2 --credit-lines "$cards" \
 		--master-key "$dir/master.key" --redis "$dir/redis.sock" \
-		--stats "$dir/dp-stats.json" "$@" 2>>"$dir/dataplane.log" &
+		--stats "$dir/dp-stats.json" --journal-dir "$dir/journal" \
+		"$@" 2>>"$dir/dataplane.log" &
+	gw_track $!
+	GW_DATAPLANE_PID=$!
+	gw_wait_for "[ -s $dir/dp-stats.json ]" 30 ||
+		gw_die "gw-dataplane did not start (see $dir/dataplane.log)"
+}
+
+# gw-dataplane as the server end of a memif link at socket $2 (no network
+# namespace needed; merchant-sim --dpdk is the client end), address
+# 198.18.0.2, credit lines $3, journals and logs in $1; extra options
+# after that.  Waits until its stats file shows it running.
+gw_start_dataplane_memif() {
+	local dir=$1 sock=$2 cards=$3
+	shift 3
+	rm -f "$dir/dp-stats.json" "$sock"
+	"$GW_BUILD/gw-dataplane" -l 0-1 --no-huge -m 512 --no-pci \
+		--file-prefix "gwmdp$$" \
+		--vdev "net_memif0,role=server,socket=$sock" \
+		--log-level "*:warning" -- \
+		--addr 198.18.0.2 --credit-lines "$cards" \
+		--master-key "$dir/master.key" --redis "$dir/redis.sock" \
+		--stats "$dir/dp-stats.json" --journal-dir "$dir/journal" \
+		"$@" 2>>"$dir/dataplane.log" &
 	gw_track $!
 	GW_DATAPLANE_PID=$!
 	gw_wait_for "[ -s $dir/dp-stats.json ]" 30 ||

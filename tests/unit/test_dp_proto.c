@@ -1,9 +1,11 @@
 /*
  * Data-plane protocol on bursts: responses sealed under the session's
- * gateway-to-merchant keys with the request's sequence number, and every
- * refused datagram (forged, replayed, unknown, revoked, expired,
- * truncated) dropped with its own counter and without touching any
- * balance.
+ * gateway-to-merchant keys with the request's sequence number; every
+ * decision in the journal file before the burst returns; follow-ups and
+ * repeats decided by the ledger; a journal that cannot be written stops
+ * every answer; and every refused datagram (forged, replayed, unknown,
+ * revoked, expired, truncated) dropped with its own counter and without
+ * touching any balance.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,7 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +38,8 @@ struct fixture {
 	struct gw_session_keys keys;
 	struct gw_lcore_stats st;
 	struct gw_proto_ctx c;
+	char dir[64];
+	char jpath[128];
 	uint8_t buf[8][128];
 	struct gw_proto_pkt p[8];
 };
@@ -80,8 +87,18 @@ static int setup(void **state)
 	f->c.st = &f->st;
 	f->c.mgr = gw_aead_mgr();
 	f->c.now = now;
-	gw_ref_start(now);
-	gw_ref_init(&f->c.ref, 3);
+	f->c.now_ns = now * 1000000000ull;
+	f->c.mono_ns = 1;
+	f->c.worker = 3;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_dp_proto.j.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(gw_journal_path(f->dir, 3, f->jpath, sizeof(f->jpath)),
+			 0);
+	f->c.ledger = gw_ledger_new(64, 120, now);
+	assert_non_null(f->c.ledger);
+	f->c.journal =
+	    gw_journal_open(f->dir, 3, GW_FSYNC_ALWAYS, 5, err, sizeof(err));
+	assert_non_null(f->c.journal);
 	*state = f;
 	return 0;
 }
@@ -90,6 +107,10 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	gw_journal_close(f->c.journal);
+	gw_ledger_free(f->c.ledger);
+	unlink(f->jpath);
+	rmdir(f->dir);
 	gw_sessions_free(f->sessions);
 	gw_credit_free(f->credit);
 	gw_card_tokenizer_free(f->tk);
@@ -97,18 +118,20 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Datagram @i of the burst: a request of @type sealed under @keys. */
-static void request(struct fixture *f, unsigned i, uint32_t session,
-		    uint8_t type, uint64_t seq, uint64_t amount,
-		    uint8_t pan_len)
+/* Datagram @i of the burst: transaction @txn of @type, naming @orig, sealed
+ * under the session's keys with sequence number @seq. */
+static void request_txn(struct fixture *f, unsigned i, uint32_t session,
+			uint8_t type, uint64_t seq, uint64_t txn,
+			uint64_t amount, uint64_t orig, uint8_t pan_len)
 {
 	struct gw_hdr h = {.version = GW_WIRE_VERSION,
 			   .type = type,
 			   .flags = 0,
 			   .session_id = session,
 			   .seq = seq};
-	struct gw_req r = {.txn_id = 100 + seq,
+	struct gw_req r = {.txn_id = txn,
 			   .amount = amount,
+			   .orig_ref = orig,
 			   .currency = 978,
 			   .expiry = 3012,
 			   .pan_len = pan_len};
@@ -121,6 +144,22 @@ static void request(struct fixture *f, unsigned i, uint32_t session,
 	assert_int_equal(n, GW_WIRE_REQ_DGRAM);
 	f->p[i] = (struct gw_proto_pkt){
 	    .dgram = f->buf[i], .len = (uint16_t)n, .room = sizeof(f->buf[i])};
+}
+
+/* Transaction 100 + @seq, with no original. */
+static void request(struct fixture *f, unsigned i, uint32_t session,
+		    uint8_t type, uint64_t seq, uint64_t amount,
+		    uint8_t pan_len)
+{
+	request_txn(f, i, session, type, seq, 100 + seq, amount, 0, pan_len);
+}
+
+static off_t journal_size(struct fixture *f)
+{
+	struct stat st;
+
+	assert_int_equal(stat(f->jpath, &st), 0);
+	return st.st_size;
 }
 
 static void response(struct fixture *f, unsigned i, struct gw_hdr *h,
@@ -153,7 +192,7 @@ static void approved_auth_is_sealed_under_g2m_keys(void **state)
 	assert_int_equal(r.code, GW_RC_APPROVED);
 	assert_int_equal(r.amount, 1000);
 	assert_int_equal(r.txn_id, 105);
-	assert_int_equal(r.balance, 0);
+	assert_int_equal(r.balance, 1000); /* what remains capturable */
 	assert_int_equal(r.gateway_ref >> 24 & 0xff, 3);
 	assert_int_equal(r.gateway_ref & 0xffffff, 0);
 	for (i = 0; i < 6; i++)
@@ -162,6 +201,98 @@ static void approved_auth_is_sealed_under_g2m_keys(void **state)
 	assert_int_equal(gw_credit_otb(f->line), OTB - 1000);
 	assert_int_equal(f->st.requests, 1);
 	assert_int_equal(f->st.codes[0], 1);
+}
+
+/* The record is in the file, not only in a buffer, when the burst
+ * returns, and it carries the card as token and masked form only. */
+static void decision_is_in_the_journal_file_before_the_answer(void **state)
+{
+	struct fixture *f = *state;
+	struct gw_journal_cursor *cur;
+	struct gw_journal_rec rec;
+	struct gw_hdr h;
+	struct gw_resp r;
+
+	request(f, 0, 7, GW_MSG_AUTH, 1, 2500, 16);
+	assert_int_equal(gw_proto_burst(&f->c, f->p, 1), 1);
+	assert_int_equal(journal_size(f), GW_JOURNAL_REC_LEN);
+	response(f, 0, &h, &r);
+	cur = gw_journal_cursor_open(f->dir, 3, 0);
+	assert_non_null(cur);
+	assert_int_equal(gw_journal_cursor_read(cur, &rec, 1), 1);
+	gw_journal_cursor_close(cur);
+	assert_int_equal(rec.seq, 1);
+	assert_int_equal(rec.worker, 3);
+	assert_int_equal(rec.type, GW_MSG_AUTH);
+	assert_int_equal(rec.code, GW_RC_APPROVED);
+	assert_int_equal(rec.ref, r.gateway_ref);
+	assert_int_equal(rec.txn_id, 101);
+	assert_int_equal(rec.applied, 2500);
+	assert_int_equal(rec.session_id, 7);
+	assert_string_equal(rec.merchant, "m-7");
+	assert_string_equal(rec.masked, "400000******0012");
+	assert_string_equal(rec.approval, r.approval);
+}
+
+/* Capture, second capture, duplicate and conflicting reuse, end to end
+ * through the burst path. */
+static void follow_ups_and_repeats_go_through_the_ledger(void **state)
+{
+	struct fixture *f = *state;
+	struct gw_hdr h;
+	struct gw_resp a, r;
+
+	request_txn(f, 0, 7, GW_MSG_AUTH, 1, 500, 4000, 0, 16);
+	assert_int_equal(gw_proto_burst(&f->c, f->p, 1), 1);
+	response(f, 0, &h, &a);
+	request_txn(f, 0, 7, GW_MSG_CAPTURE, 2, 501, 3000, a.gateway_ref, 0);
+	request_txn(f, 1, 7, GW_MSG_CAPTURE, 3, 502, 100, a.gateway_ref, 0);
+	request_txn(f, 2, 7, GW_MSG_AUTH, 4, 500, 4000, 0, 16);
+	request_txn(f, 3, 7, GW_MSG_AUTH, 5, 500, 4001, 0, 16);
+	assert_int_equal(gw_proto_burst(&f->c, f->p, 4), 4);
+	response(f, 0, &h, &r);
+	assert_int_equal(r.code, GW_RC_APPROVED);
+	assert_int_equal(r.amount, 3000);
+	response(f, 1, &h, &r);
+	assert_int_equal(r.code, GW_RC_INVALID_TXN);
+	response(f, 2, &h, &r);
+	assert_int_equal(r.code, GW_RC_APPROVED);
+	assert_int_equal(r.gateway_ref, a.gateway_ref);
+	assert_string_equal(r.approval, a.approval);
+	response(f, 3, &h, &r);
+	assert_int_equal(r.code, GW_RC_DUPLICATE);
+	/* 4000 authorized, 1000 of it released by the capture of 3000. */
+	assert_int_equal(gw_credit_otb(f->line), OTB - 3000);
+	/* auth, capture and the refused second capture; no record for the
+	 * repeat or the conflict. */
+	assert_int_equal(journal_size(f), 3 * GW_JOURNAL_REC_LEN);
+}
+
+/* A journal that cannot be written lets nothing of the burst out, and
+ * nothing after it. */
+static void journal_failure_stops_every_answer(void **state)
+{
+	struct fixture *f = *state;
+	struct rlimit saved, lim;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	lim = saved;
+	lim.rlim_cur = GW_JOURNAL_REC_LEN;
+	request(f, 0, 7, GW_MSG_AUTH, 1, 100, 16);
+	assert_int_equal(gw_proto_burst(&f->c, f->p, 1), 1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	request(f, 0, 7, GW_MSG_AUTH, 2, 100, 16);
+	request(f, 1, 7, GW_MSG_ECHO, 3, 0, 0);
+	assert_int_equal(gw_proto_burst(&f->c, f->p, 2), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	assert_int_equal(f->p[0].resp_len + f->p[1].resp_len, 0);
+	assert_int_equal(f->c.journal_err, -EFBIG);
+	assert_int_equal(f->st.drops[GW_DROP_JOURNAL_ERROR], 2);
+	request(f, 0, 7, GW_MSG_ECHO, 4, 0, 0);
+	assert_int_equal(gw_proto_burst(&f->c, f->p, 1), 0);
+	assert_int_equal(f->st.drops[GW_DROP_JOURNAL_ERROR], 3);
+	assert_int_equal(f->st.responses, 1);
 }
 
 static void refused_datagrams_are_counted_and_never_debit(void **state)
@@ -251,6 +382,9 @@ static void echo_capture_and_long_pan_answers(void **state)
 	assert_int_equal(r.amount, 0);
 	assert_int_equal(gw_credit_otb(f->line), OTB);
 	assert_int_equal(f->st.responses, 3);
+	/* The echo changes nothing; the 25 and the 14 are journaled so that
+	 * their repeats keep their answer after a restart. */
+	assert_int_equal(journal_size(f), 2 * GW_JOURNAL_REC_LEN);
 }
 
 int main(void)
@@ -266,6 +400,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(revoked_session_is_refused, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(echo_capture_and_long_pan_answers,
+					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		decision_is_in_the_journal_file_before_the_answer, setup,
+		teardown),
+	    cmocka_unit_test_setup_teardown(
+		follow_ups_and_repeats_go_through_the_ledger, setup, teardown),
+	    cmocka_unit_test_setup_teardown(journal_failure_stops_every_answer,
 					    setup, teardown),
 	};
 

@@ -55,6 +55,41 @@ static void defaults_apply(void **state)
 	assert_null(o.script);
 	assert_int_equal(o.bad_input, 0);
 	assert_int_equal(sim_opts_load_wanted(&o), 1);
+	/* 198.18.0.1 in network order. */
+	assert_memory_equal(&o.local_ip, "\xc6\x12\x00\x01", 4);
+	assert_int_equal(o.closed_loop, 0);
+	assert_int_equal(o.sessions_per_merchant, 1);
+	assert_int_equal(o.warmup_ms, 500);
+	assert_int_equal(o.warmup_set, 0);
+	assert_int_equal(o.rate_set, 0);
+	assert_null(o.hist);
+	assert_int_equal(o.expect_echo, 0);
+	assert_int_equal(o.dpdk, 0);
+}
+
+static void dpdk_mode_options_are_read(void **state)
+{
+	char *const argv[] = {BASE,
+			      "--local-ip",
+			      "10.1.2.3",
+			      "--closed-loop=64",
+			      "--sessions-per-merchant",
+			      "1000",
+			      "--warmup-ms",
+			      "0",
+			      "--hist",
+			      "h.txt",
+			      "--expect-echo"};
+
+	assert_int_equal(parse(ARGC(argv), argv), 0);
+	assert_memory_equal(&o.local_ip, "\x0a\x01\x02\x03", 4);
+	assert_int_equal(o.closed_loop, 64);
+	assert_int_equal(o.sessions_per_merchant, 1000);
+	assert_int_equal(o.warmup_ms, 0);
+	assert_int_equal(o.warmup_set, 1);
+	assert_string_equal(o.hist, "h.txt");
+	assert_int_equal(o.expect_echo, 1);
+	assert_int_equal(sim_opts_load_wanted(&o), 1);
 }
 
 static void every_option_is_read(void **state)
@@ -129,6 +164,20 @@ static const struct {
     {"--seed", "18446744073709551616",
      "--seed: expected a whole number from 0 to 18446744073709551616"},
     {"--report", "", "--report: empty value"},
+    {"--local-ip", "198.18.0", "--local-ip: expected a host's IPv4 address"},
+    {"--local-ip", "0.0.0.0", "--local-ip: expected a host's IPv4 address"},
+    {"--local-ip", "255.255.255.255",
+     "--local-ip: expected a host's IPv4 address"},
+    {"--local-ip", "::1", "--local-ip: expected a host's IPv4 address"},
+    {"--closed-loop", "0",
+     "--closed-loop: expected a whole number from 1 to 10000000"},
+    {"--closed-loop", "10000001",
+     "--closed-loop: expected a whole number from 1 to 10000000"},
+    {"--sessions-per-merchant", "0",
+     "--sessions-per-merchant: expected a whole number from 1 to 1000000"},
+    {"--warmup-ms", "3600001",
+     "--warmup-ms: expected a whole number from 0 to 3600000"},
+    {"--hist", "", "--hist: empty value"},
 };
 
 static void bad_values_are_refused(void **state)
@@ -192,6 +241,31 @@ static void contradictions_are_refused(void **state)
 	assert_int_equal(parse(ARGC(script), script), -EINVAL);
 	assert_string_equal(
 	    err, "--script sends its own lines; drop --seconds and --count");
+}
+
+static void loop_contradictions_are_refused(void **state)
+{
+	char *const rate[] = {BASE, "--closed-loop", "8", "--rate", "100"};
+	char *const script[] = {BASE, "--closed-loop", "8", "--script", "s"};
+	char *const echo[] = {BASE, "--expect-echo", "--script", "s"};
+	char *const echobad[] = {BASE, "--expect-echo", "--bad-input"};
+	char *const echoflag[] = {BASE, "--expect-echo=yes"};
+
+	assert_int_equal(parse(ARGC(rate), rate), -EINVAL);
+	assert_string_equal(err, "--closed-loop and --rate exclude each other");
+	assert_int_equal(parse(ARGC(script), script), -EINVAL);
+	assert_string_equal(
+	    err, "--script sends one request at a time; drop --closed-loop");
+	assert_int_equal(parse(ARGC(echo), echo), -EINVAL);
+	assert_string_equal(
+	    err,
+	    "--expect-echo checks no decisions; drop --script and --bad-input");
+	assert_int_equal(parse(ARGC(echobad), echobad), -EINVAL);
+	assert_string_equal(
+	    err,
+	    "--expect-echo checks no decisions; drop --script and --bad-input");
+	assert_int_equal(parse(ARGC(echoflag), echoflag), -EINVAL);
+	assert_string_equal(err, "--expect-echo takes no value");
 }
 
 static void load_follows_the_mode(void **state)
@@ -264,6 +338,8 @@ int main(void)
 	    cmocka_unit_test(unknown_and_malformed_options_are_refused),
 	    cmocka_unit_test(required_options_are_named),
 	    cmocka_unit_test(contradictions_are_refused),
+	    cmocka_unit_test(dpdk_mode_options_are_read),
+	    cmocka_unit_test(loop_contradictions_are_refused),
 	    cmocka_unit_test(load_follows_the_mode),
 	    cmocka_unit_test(host_and_port_are_split),
 	};
