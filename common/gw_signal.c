@@ -9,8 +9,12 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "gw_kdf.h"
 #include "gw_signal.h"
 #include "gw_util.h"
+
+_Static_assert(GW_SIGNAL_SECRET_LEN == GW_SECRET_LEN,
+	       "a signal key is derived from the session secret");
 
 #define OFF_TYPE    4
 #define OFF_SESSION 8
@@ -64,8 +68,8 @@ static uint64_t get_be(const uint8_t *p, int n)
 	return v;
 }
 
-int gw_signal_key(const uint8_t secret[GW_SECRET_LEN], uint32_t session_id,
-		  uint8_t key[GW_SIGNAL_KEY_LEN])
+int gw_signal_key(const uint8_t secret[GW_SIGNAL_SECRET_LEN],
+		  uint32_t session_id, uint8_t key[GW_SIGNAL_KEY_LEN])
 {
 	uint8_t sid[4];
 

@@ -21,14 +21,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "gw_kdf.h"
-
 #define GW_SIGNAL_MAGIC	  "GWS1"
 #define GW_SIGNAL_REF_LEN 32
 #define GW_SIGNAL_TAG_LEN 16
 #define GW_SIGNAL_TAG_OFF 52
 #define GW_SIGNAL_LEN	  (GW_SIGNAL_TAG_OFF + GW_SIGNAL_TAG_LEN)
 #define GW_SIGNAL_KEY_LEN 32
+/* The session secret's length, gw_kdf.h's GW_SECRET_LEN.  That header is
+ * not included here because it brings intel-ipsec-mb's macros, which
+ * clash with OpenSSL's SHA names in programs that need only signals. */
+#define GW_SIGNAL_SECRET_LEN 32
 
 enum gw_signal_type {
 	GW_SIG_CERT_RENEW = 1,
@@ -70,7 +72,7 @@ uint8_t gw_signal_type_parse(const char *name);
  * wipes @key.
  */
 __attribute__((warn_unused_result)) int
-gw_signal_key(const uint8_t secret[GW_SECRET_LEN], uint32_t session_id,
+gw_signal_key(const uint8_t secret[GW_SIGNAL_SECRET_LEN], uint32_t session_id,
 	      uint8_t key[GW_SIGNAL_KEY_LEN]);
 
 /*

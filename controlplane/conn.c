@@ -15,6 +15,10 @@
 #include "gw_link.h"
 #include "gw_util.h"
 #include "log.h"
+#include "merchants.h"
+#include "message.h"
+#include "packages.h"
+#include "renew.h"
 #include "session.h"
 #include "store.h"
 #include "tls.h"
@@ -26,9 +30,15 @@ struct command {
 	int (*handle)(struct gw_conn *c, struct gw_link_msg *m);
 };
 
+/* Every command but ENROLL acts on the merchant of the client
+ * certificate, and only on it: none takes a merchant id. */
 static const struct command commands[] = {
     {"ENROLL", 3, 0, gw_enroll_handle},
     {"SESSION", 3, 1, gw_session_handle},
+    {"RENEW", 1, 1, gw_renew_handle},
+    {"FETCH", 3, 1, gw_packages_fetch_handle},
+    {"MESSAGE", 2, 1, gw_message_handle},
+    {"VERSION", 2, 1, gw_session_version_handle},
 };
 
 redisContext *gw_conn_redis(struct gw_conn *c)
@@ -97,6 +107,20 @@ static const char *handshake_error(SSL *ssl)
 	return r ? r : "closed or timed out";
 }
 
+/* The certificate a merchant connects with may be one gw-control has not
+ * seen issued (a restart, or another appliance); its renewal is due all
+ * the same. */
+static void note_cert(struct gw_conn *c)
+{
+	redisContext *rc = gw_conn_redis(c);
+
+	if (!rc || gw_merchants_cert_seen(
+		       rc, c->merchant, SSL_get0_peer_certificate(c->ssl)) < 0)
+		log_err(
+		    "conn %lu: merchant %s: recording its certificate for renewal signals failed",
+		    c->number, c->merchant);
+}
+
 /* Handshake and identity.  0 or -EACCES. */
 static int accept_peer(struct gw_conn *c)
 {
@@ -130,6 +154,7 @@ static int accept_peer(struct gw_conn *c)
 	}
 	log_info("conn %lu: merchant %s connected from %s", c->number,
 		 c->merchant, c->peer);
+	note_cert(c);
 	return 0;
 }
 

@@ -130,17 +130,20 @@ void gw_enroll_issued(struct gw_conn *c, const char *id, X509 *cert)
 	int n;
 
 	if (!rc || gw_merchants_cert_seen(rc, id, cert) < 0) {
-		log_err("conn %lu: merchant %s: recording its new certificate for renewal signals failed",
-			c->number, id);
+		log_err(
+		    "conn %lu: merchant %s: recording its new certificate for renewal signals failed",
+		    c->number, id);
 		return;
 	}
 	n = gw_sigstore_offer_newest(rc, id);
 	if (n > 0)
-		log_info("conn %lu: merchant %s runs outdated software: SOFTWARE_AVAILABLE queued for %d sessions",
-			 c->number, id, n);
+		log_info(
+		    "conn %lu: merchant %s runs outdated software: SOFTWARE_AVAILABLE queued for %d sessions",
+		    c->number, id, n);
 	else if (n < 0)
-		log_err("conn %lu: merchant %s: queueing SOFTWARE_AVAILABLE failed",
-			c->number, id);
+		log_err(
+		    "conn %lu: merchant %s: queueing SOFTWARE_AVAILABLE failed",
+		    c->number, id);
 }
 
 static X509 *issue(struct gw_conn *c, X509_REQ *csr, const char *id)

@@ -1,6 +1,7 @@
 /*
  * gw-control's command line: the serve, secrets, sessions and keygen
- * commands, their options and exit codes (0 done, 1 failed, 2 usage).
+ * commands, the operator's revoke, publish, message and rekey, their
+ * options and exit codes (0 done, 1 failed, 2 usage).
  * What each command does lives in its own module.
  */
 #include <errno.h>
@@ -17,25 +18,36 @@
 #include "gw_pki.h"
 #include "gw_util.h"
 #include "log.h"
+#include "operator.h"
 #include "parse.h"
 #include "secrets.h"
 #include "server.h"
 #include "session.h"
+#include "signaler.h"
+#include "sigpolicy.h"
 #include "store.h"
 #include "tls.h"
 
 #define EXIT_USAGE	     2
 #define DEFAULT_TTL	     86400
 #define DEFAULT_CERT_SECONDS (365L * 86400)
+#define DEFAULT_RENEW_WINDOW (30L * 86400)
 
 static const char usage_text[] =
     "usage: gw-control serve --pki DIR --redis SOCKET --master-key FILE\n"
     "                        --listen IP:PORT --dataplane IP:PORT\n"
     "                        [--session-ttl SECONDS] [--cert-seconds N]\n"
+    "                        [--packages DIR] [--renew-window SECONDS]\n"
+    "                        [--signal-retry-ms MS] [--signal-max-tries N]\n"
     "       gw-control secrets --redis SOCKET (--count N [--prefix P] | --merchant ID)\n"
     "                        --out FILE\n"
     "       gw-control sessions --redis SOCKET\n"
-    "       gw-control keygen --out FILE\n";
+    "       gw-control keygen --out FILE\n"
+    "       gw-control revoke --pki DIR --redis SOCKET --merchant ID [--reason R]\n"
+    "       gw-control publish --pki DIR --redis SOCKET --packages DIR --file F\n"
+    "                        --name N --version V [--sig F.sig]\n"
+    "       gw-control message --redis SOCKET --merchant ID --text TEXT\n"
+    "       gw-control rekey --redis SOCKET --merchant ID\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -52,6 +64,8 @@ struct opts {
 	const char *pki, *redis, *master_key, *listen, *dataplane;
 	const char *out, *prefix, *merchant;
 	const char *ttl, *cert_seconds, *count;
+	const char *packages, *renew_window, *retry_ms, *max_tries;
+	const char *reason, *file, *name, *version, *sig, *text;
 };
 
 /* Option names and where each one's value goes. */
@@ -70,6 +84,16 @@ static const struct {
     {"prefix", offsetof(struct opts, prefix)},
     {"merchant", offsetof(struct opts, merchant)},
     {"out", offsetof(struct opts, out)},
+    {"packages", offsetof(struct opts, packages)},
+    {"renew-window", offsetof(struct opts, renew_window)},
+    {"signal-retry-ms", offsetof(struct opts, retry_ms)},
+    {"signal-max-tries", offsetof(struct opts, max_tries)},
+    {"reason", offsetof(struct opts, reason)},
+    {"file", offsetof(struct opts, file)},
+    {"name", offsetof(struct opts, name)},
+    {"version", offsetof(struct opts, version)},
+    {"sig", offsetof(struct opts, sig)},
+    {"text", offsetof(struct opts, text)},
 };
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
@@ -161,6 +185,30 @@ static int load_issuing(struct gw_ctl_config *cfg)
 	return 0;
 }
 
+static int signal_options(const struct opts *o, struct gw_ctl_config *cfg)
+{
+	uint64_t v;
+
+	cfg->packages_dir = o->packages;
+	cfg->renew_window = DEFAULT_RENEW_WINDOW;
+	cfg->signal_retry_ms = GW_SIG_RETRY_MS_DEFAULT;
+	cfg->signal_max_tries = GW_SIG_MAX_TRIES_DEFAULT;
+	if (o->renew_window &&
+	    gw_parse_u64(o->renew_window, 1, 10 * 366 * 86400ULL, &v))
+		return usage("--renew-window wants 1 second to 10 years");
+	if (o->renew_window)
+		cfg->renew_window = (long)v;
+	if (o->retry_ms && gw_parse_u64(o->retry_ms, 10, 60000, &v))
+		return usage("--signal-retry-ms wants 10 to 60000");
+	if (o->retry_ms)
+		cfg->signal_retry_ms = v;
+	if (o->max_tries && gw_parse_u64(o->max_tries, 1, 100, &v))
+		return usage("--signal-max-tries wants 1 to 100");
+	if (o->max_tries)
+		cfg->signal_max_tries = (unsigned)v;
+	return 0;
+}
+
 static int serve_options(const struct opts *o, struct gw_ctl_config *cfg)
 {
 	struct sockaddr_storage ss;
@@ -190,11 +238,12 @@ static int serve_options(const struct opts *o, struct gw_ctl_config *cfg)
 		return usage("--cert-seconds wants 60 seconds to 10 years");
 	if (o->cert_seconds)
 		cfg->cert_seconds = (long)v;
-	return 0;
+	return signal_options(o, cfg);
 }
 
 static int cmd_serve(const struct opts *o)
 {
+	struct gw_signaler *signaler = NULL;
 	struct gw_ctl_config cfg;
 	struct sigaction sa;
 	SSL_CTX *ctx = NULL;
@@ -222,7 +271,14 @@ static int cmd_serve(const struct opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	signaler = gw_signaler_start(&cfg, &stop_requested);
+	if (!signaler) {
+		fprintf(stderr, "gw-control: cannot start the signal thread\n");
+		goto out;
+	}
 	ret = gw_server_run(&cfg, ctx, &stop_requested);
+	stop_requested = 1;
+	gw_signaler_join(signaler);
 	if (ret) {
 		fprintf(stderr, "gw-control: cannot listen on %s: %s\n",
 			cfg.listen, strerror(-ret));
@@ -305,14 +361,92 @@ static int cmd_keygen(const struct opts *o)
 	return 0;
 }
 
+/* Connects for an operator command and reports its outcome as an exit
+ * code. */
+static int operator_done(redisContext *rc, int ret)
+{
+	redisFree(rc);
+	return ret ? 1 : 0;
+}
+
+static int merchant_ok(const char *id)
+{
+	if (gw_merchant_id_check(id) == 0)
+		return 1;
+	fprintf(
+	    stderr,
+	    "gw-control: merchant ids are 1 to %d characters of [A-Za-z0-9._-]\n",
+	    GW_MERCHANT_ID_MAX);
+	return 0;
+}
+
+static int cmd_revoke(const struct opts *o)
+{
+	redisContext *rc;
+
+	if (!o->pki || !o->redis || !o->merchant)
+		return usage("revoke needs --pki, --redis and --merchant");
+	if (!merchant_ok(o->merchant))
+		return EXIT_USAGE;
+	rc = connect_or_say(o->redis);
+	if (!rc)
+		return 1;
+	return operator_done(
+	    rc, gw_operator_revoke(o->pki, rc, o->merchant, o->reason));
+}
+
+static int cmd_publish(const struct opts *o)
+{
+	redisContext *rc;
+
+	if (!o->pki || !o->redis || !o->packages || !o->file || !o->name ||
+	    !o->version)
+		return usage(
+		    "publish needs --pki, --redis, --packages, --file, --name and --version");
+	rc = connect_or_say(o->redis);
+	if (!rc)
+		return 1;
+	return operator_done(rc, gw_operator_publish(o->pki, rc, o->packages,
+						     o->file, o->name,
+						     o->version, o->sig));
+}
+
+static int cmd_message(const struct opts *o)
+{
+	redisContext *rc;
+
+	if (!o->redis || !o->merchant || !o->text)
+		return usage("message needs --redis, --merchant and --text");
+	if (!merchant_ok(o->merchant))
+		return EXIT_USAGE;
+	rc = connect_or_say(o->redis);
+	if (!rc)
+		return 1;
+	return operator_done(rc, gw_operator_message(rc, o->merchant, o->text));
+}
+
+static int cmd_rekey(const struct opts *o)
+{
+	redisContext *rc;
+
+	if (!o->redis || !o->merchant)
+		return usage("rekey needs --redis and --merchant");
+	if (!merchant_ok(o->merchant))
+		return EXIT_USAGE;
+	rc = connect_or_say(o->redis);
+	if (!rc)
+		return 1;
+	return operator_done(rc, gw_operator_rekey(rc, o->merchant));
+}
+
 static const struct {
 	const char *name;
 	int (*run)(const struct opts *o);
 } commands[] = {
-    {"serve", cmd_serve},
-    {"secrets", cmd_secrets},
-    {"sessions", cmd_sessions},
-    {"keygen", cmd_keygen},
+    {"serve", cmd_serve},	{"secrets", cmd_secrets},
+    {"sessions", cmd_sessions}, {"keygen", cmd_keygen},
+    {"revoke", cmd_revoke},	{"publish", cmd_publish},
+    {"message", cmd_message},	{"rekey", cmd_rekey},
 };
 
 int main(int argc, char **argv)

@@ -214,10 +214,9 @@ int gw_merchants_sessions(redisContext *rc, const char *merchant,
 	 * look. */
 	for (i = 0; n != (size_t)-1 && i < ids->elements; i++)
 		if (stale[i])
-			freeReplyObject(
-			    redisCommand(rc, "SREM %s%s:sessions %s",
-					 GW_REDIS_MERCHANT, merchant,
-					 ids->element[i]->str));
+			freeReplyObject(redisCommand(
+			    rc, "SREM %s%s:sessions %s", GW_REDIS_MERCHANT,
+			    merchant, ids->element[i]->str));
 	free(stale);
 	freeReplyObject(ids);
 	return n == (size_t)-1 ? -EIO : (int)n;
@@ -239,7 +238,8 @@ int gw_merchants_renewal_due(redisContext *rc, uint64_t until,
 	for (i = 0; i < r->elements && n < max; i++) {
 		const redisReply *e = r->element[i];
 
-		if (e->type != REDIS_REPLY_STRING || e->len > GW_MERCHANT_ID_MAX)
+		if (e->type != REDIS_REPLY_STRING ||
+		    e->len > GW_MERCHANT_ID_MAX)
 			continue;
 		memcpy(ids[n], e->str, e->len);
 		ids[n][e->len] = '\0';
@@ -351,8 +351,8 @@ int gw_merchants_each_package(redisContext *rc,
 	for (i = 0; i + 1 < r->elements && ret == 0; i += 2)
 		if (r->element[i]->type == REDIS_REPLY_STRING &&
 		    r->element[i + 1]->type == REDIS_REPLY_STRING)
-			ret = fn(r->element[i]->str, r->element[i + 1]->str,
-				 arg);
+			ret =
+			    fn(r->element[i]->str, r->element[i + 1]->str, arg);
 	freeReplyObject(r);
 	return ret;
 }

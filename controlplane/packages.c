@@ -43,15 +43,14 @@ int gw_packages_check(const char *name, const char *version)
 int gw_packages_path(char *out, size_t outlen, const char *dir,
 		     const char *name, const char *version, const char *suffix)
 {
-	int n = snprintf(out, outlen, "%s/%s-%s.pkg%s", dir, name, version,
-			 suffix);
+	int n =
+	    snprintf(out, outlen, "%s/%s-%s.pkg%s", dir, name, version, suffix);
 
 	return n < 0 || (size_t)n >= outlen ? -EINVAL : 0;
 }
 
 /* Copies @from to a temporary file beside @to, then renames it. */
-static int copy_file(const char *from, const char *to, char *err,
-		     size_t errlen)
+static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 {
 	char tmp[4096], buf[COPY_CHUNK];
 	int in, out = -1, ret = -EIO;
@@ -179,8 +178,9 @@ int gw_packages_fetch_handle(struct gw_conn *c, struct gw_link_msg *m)
 
 	if (gw_packages_check(name, version)) {
 		gw_printable(name, strlen(name), shown, sizeof(shown));
-		log_warn("conn %lu: merchant %s: FETCH of a malformed package name or version \"%s\"",
-			 c->number, c->merchant, shown);
+		log_warn(
+		    "conn %lu: merchant %s: FETCH of a malformed package name or version \"%s\"",
+		    c->number, c->merchant, shown);
 		return gw_conn_fail(c, 400, "bad package name or version");
 	}
 	if (!c->cfg->packages_dir ||
@@ -198,7 +198,8 @@ int gw_packages_fetch_handle(struct gw_conn *c, struct gw_link_msg *m)
 	rc = gw_conn_redis(c);
 	if (!rc || gw_sigstore_settle(rc, c->merchant,
 				      GW_SIG_SOFTWARE_AVAILABLE, ref) < 0)
-		log_err("conn %lu: merchant %s: settling SOFTWARE_AVAILABLE failed",
-			c->number, c->merchant);
+		log_err(
+		    "conn %lu: merchant %s: settling SOFTWARE_AVAILABLE failed",
+		    c->number, c->merchant);
 	return ret;
 }

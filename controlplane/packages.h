@@ -17,8 +17,8 @@
  * '.', @version a dotted version gw_pki accepts, and "<name>@<version>"
  * fits a signal's reference; else -EINVAL.
  */
-__attribute__((warn_unused_result)) int
-gw_packages_check(const char *name, const char *version);
+__attribute__((warn_unused_result)) int gw_packages_check(const char *name,
+							  const char *version);
 
 /* "<dir>/<name>-<version>.pkg" plus @suffix into @out.  0 or -EINVAL. */
 int gw_packages_path(char *out, size_t outlen, const char *dir,

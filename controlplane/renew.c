@@ -41,7 +41,8 @@ int gw_renew_handle(struct gw_conn *c, struct gw_link_msg *m)
 	    !(csr = gw_pki_csr_from_pem(m->payload, m->payload_len))) {
 		log_warn("conn %lu: merchant %s: RENEW without a PEM CSR",
 			 c->number, c->merchant);
-		return gw_conn_fail(c, 400, "bad CSR: not a PEM certificate request");
+		return gw_conn_fail(c, 400,
+				    "bad CSR: not a PEM certificate request");
 	}
 	gw_enroll_lock();
 	cert = gw_pki_renew(c->cfg->pki_dir, current, csr, c->cfg->cert_seconds,

@@ -14,8 +14,10 @@
 #include "conn.h"
 #include "gw_util.h"
 #include "log.h"
+#include "merchants.h"
 #include "parse.h"
 #include "session.h"
+#include "sigstore.h"
 #include "store.h"
 
 /* Validates the arguments; 0 or the answer already written in *@ret. */
@@ -60,9 +62,47 @@ static int store_session(struct gw_conn *c, struct gw_sessrec *r,
 	    .version = version,
 	};
 	ret = gw_store_session_put(rc, &s);
+	if (ret == 0 &&
+	    gw_merchants_add_session(rc, r->merchant, r->id, version))
+		log_err("conn %lu: merchant %s: session %" PRIu32
+			" will get no signals: recording it failed",
+			c->number, r->merchant, r->id);
 out:
 	OPENSSL_cleanse(wrapped, sizeof(wrapped));
 	return ret;
+}
+
+/* A new session answers the merchant's REKEY signals, and hears of a
+ * certificate renewal that was waiting for a session to tell. */
+static void after_open(struct gw_conn *c)
+{
+	redisContext *rc = gw_conn_redis(c);
+
+	if (!rc ||
+	    gw_sigstore_settle(rc, c->merchant, GW_SIG_REKEY, NULL) < 0 ||
+	    gw_merchants_renewal_wake(rc, c->merchant))
+		log_err("conn %lu: merchant %s: updating its signals failed",
+			c->number, c->merchant);
+}
+
+int gw_session_version_handle(struct gw_conn *c, struct gw_link_msg *m)
+{
+	redisContext *rc;
+	char shown[48];
+
+	if (gw_parse_version(m->argv[1])) {
+		gw_printable(m->argv[1], strlen(m->argv[1]), shown,
+			     sizeof(shown));
+		log_warn("conn %lu: merchant %s: bad VERSION \"%s\"", c->number,
+			 c->merchant, shown);
+		return gw_conn_fail(c, 400, "bad software version");
+	}
+	rc = gw_conn_redis(c);
+	if (!rc || gw_merchants_set_version(rc, c->merchant, m->argv[1]))
+		return gw_conn_fail(c, 500, "merchant store unavailable");
+	log_info("conn %lu: merchant %s runs version %s", c->number,
+		 c->merchant, m->argv[1]);
+	return gw_link_write(c->ssl, "OK", NULL, 0);
 }
 
 int gw_session_handle(struct gw_conn *c, struct gw_link_msg *m)
@@ -94,6 +134,7 @@ int gw_session_handle(struct gw_conn *c, struct gw_link_msg *m)
 	log_info("conn %lu: merchant %s opened session %" PRIu32
 		 " until %" PRIu64,
 		 c->number, c->merchant, r.id, r.expires);
+	after_open(c);
 out:
 	OPENSSL_cleanse(&r, sizeof(r));
 	OPENSSL_cleanse(hex, sizeof(hex));

@@ -17,6 +17,11 @@
  * -EIO when the answer could not be written. */
 int gw_session_handle(struct gw_conn *c, struct gw_link_msg *m);
 
+/* VERSION <software-version> 0: the merchant reports what it runs now,
+ * which decides whether it is offered newer software.  0 once answered,
+ * or -EIO. */
+int gw_session_version_handle(struct gw_conn *c, struct gw_link_msg *m);
+
 /* Prints "id merchant state expires" for every session to @out; never a
  * secret.  0 or -EIO. */
 int gw_session_list(redisContext *rc, FILE *out);

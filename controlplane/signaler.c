@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include "gw_signal.h"
 #include "gw_util.h"
@@ -259,8 +260,9 @@ static void renewal_scan(struct gw_signaler *s, redisContext *rc)
 		q = gw_sigstore_signal_merchant(rc, ids[i], GW_SIG_CERT_RENEW,
 						serial);
 		if (q > 0 && gw_merchants_renewal_done(rc, ids[i], serial) == 0)
-			log_info("certificate %s of merchant %s is due for renewal: CERT_RENEW queued for %d sessions",
-				 serial, ids[i], q);
+			log_info(
+			    "certificate %s of merchant %s is due for renewal: CERT_RENEW queued for %d sessions",
+			    serial, ids[i], q);
 		else if (q == 0)
 			gw_merchants_renewal_later(
 			    rc, ids[i],
@@ -274,8 +276,9 @@ static void each_second(struct gw_signaler *s, redisContext *rc)
 	char err[256];
 
 	if (gw_tls_refresh(s->cfg->pki_dir, err, sizeof(err)))
-		log_err("revocation lists of %s changed but cannot be loaded, the previous ones stay in force: %s",
-			s->cfg->pki_dir, err);
+		log_err(
+		    "revocation lists of %s changed but cannot be loaded, the previous ones stay in force: %s",
+		    s->cfg->pki_dir, err);
 	if (rc)
 		renewal_scan(s, rc);
 }

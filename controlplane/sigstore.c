@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/x509.h>
+
 #include "gw_sessrec.h"
 #include "merchants.h"
 #include "sigstore.h"
@@ -67,9 +69,8 @@ int gw_sigstore_signal_merchant(redisContext *rc, const char *merchant,
 		return -ENOMEM;
 	n = gw_merchants_sessions(rc, merchant, s, MAX_SESSIONS);
 	for (i = 0; i < n; i++) {
-		if (!s[i].has_endpoint ||
-		    (s[i].state != GW_SESS_ACTIVE &&
-		     type != GW_SIG_SESSION_REVOKED))
+		if (!s[i].has_endpoint || (s[i].state != GW_SESS_ACTIVE &&
+					   type != GW_SIG_SESSION_REVOKED))
 			continue;
 		snprintf(own, sizeof(own), "%" PRIu32, s[i].id);
 		if (gw_sigstore_queue(rc, merchant, s[i].id, type,
@@ -147,7 +148,8 @@ int gw_sigstore_due(redisContext *rc, uint64_t now_ms,
 	for (i = 0; i < r->elements && n < max; i++) {
 		const redisReply *e = r->element[i];
 
-		if (e->type != REDIS_REPLY_STRING || e->len >= GW_SIG_MEMBER_MAX)
+		if (e->type != REDIS_REPLY_STRING ||
+		    e->len >= GW_SIG_MEMBER_MAX)
 			continue;
 		memcpy(out[n], e->str, e->len);
 		out[n++][e->len] = '\0';
@@ -172,8 +174,7 @@ static int incr(redisContext *rc, const char *key, const char *field,
 	return ret;
 }
 
-int gw_sigstore_count_send(redisContext *rc, const char *member,
-			   uint64_t *sent)
+int gw_sigstore_count_send(redisContext *rc, const char *member, uint64_t *sent)
 {
 	return incr(rc, GW_REDIS_SIGNAL_TRIES, member, sent);
 }
@@ -200,9 +201,8 @@ int gw_sigstore_reschedule(redisContext *rc, const char *member,
 	if (r && r->type == REDIS_REPLY_INTEGER) {
 		ret = 0;
 		if (r->integer == 0)
-			freeReplyObject(redisCommand(rc, "HDEL %s %s",
-						     GW_REDIS_SIGNAL_TRIES,
-						     member));
+			freeReplyObject(redisCommand(
+			    rc, "HDEL %s %s", GW_REDIS_SIGNAL_TRIES, member));
 	}
 	freeReplyObject(r);
 	return ret;

@@ -126,8 +126,9 @@ int gw_tls_refresh(const char *dir, char *err, size_t errlen)
 		goto out;
 	}
 	if (trust.store)
-		log_info("revocation lists of %s changed: new handshakes use them",
-			 dir);
+		log_info(
+		    "revocation lists of %s changed: new handshakes use them",
+		    dir);
 	X509_STORE_free(trust.store);
 	trust.store = store;
 out:
@@ -151,7 +152,6 @@ static int load_trust(SSL_CTX *ctx, const char *dir, char *err, size_t errlen)
 {
 	STACK_OF(X509_NAME) * names;
 	char path[PATH_MAX];
-	int ok;
 
 	if (gw_tls_refresh(dir, err, errlen))
 		return -EINVAL;
@@ -160,12 +160,8 @@ static int load_trust(SSL_CTX *ctx, const char *dir, char *err, size_t errlen)
 	if (names)
 		SSL_CTX_set_client_CA_list(ctx, names);
 	pthread_mutex_lock(&trust.lock);
-	ok = SSL_CTX_set1_cert_store(ctx, trust.store);
+	SSL_CTX_set1_cert_store(ctx, trust.store);
 	pthread_mutex_unlock(&trust.lock);
-	if (!ok) {
-		snprintf(err, errlen, "cannot install the certificate store");
-		return -EINVAL;
-	}
 	return 0;
 }
 

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +200,24 @@ out:
 
 /* SESSION requests written before their answers are read: enough to
  * hide the round trip, few enough that neither side's buffers fill. */
-#define SESSION_WINDOW 32
+#define SESSION_WINDOW 128
+
+/*
+ * The gateway writes each answer as it is ready.  With Nagle's algorithm
+ * on its side, every answer after the first waits until the previous one
+ * is acknowledged, and a delayed acknowledgement here would cost tens of
+ * milliseconds per answer; acknowledging at once keeps a window of
+ * pipelined SESSIONs flowing.  Linux clears the flag as it sees fit, so
+ * it is set again before every read.
+ */
+static void quickack(SSL *ssl)
+{
+	int fd = SSL_get_fd(ssl), one = 1;
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+				 sizeof(one));
+}
 
 /* Reads the answers to @n SESSION requests into m[0..n). */
 static int session_answers(SSL *ssl, const struct sim_opts *o,
@@ -210,6 +229,7 @@ static int session_answers(SSL *ssl, const struct sim_opts *o,
 	int rc = 0;
 
 	for (k = 0; k < n && rc == 0; k++) {
+		quickack(ssl);
 		rc = sim_tls_answer(ssl, &msg, "SESSION", o, err, errlen);
 		if (rc == 0)
 			rc = session_parse(&msg, &m[k]);

@@ -154,6 +154,15 @@ static int load(struct run *r)
 {
 	int rc = 0;
 
+	/* One request per card and --inflight per session may be
+	 * outstanding, which bounds what a closed loop can keep going. */
+	if (r->o.closed_loop > r->cards->n ||
+	    r->o.closed_loop > (uint64_t)r->nsess * r->o.inflight)
+		fprintf(
+		    stderr,
+		    "merchant-sim: --closed-loop %llu exceeds the %zu cards or the %llu slots of %u sessions; fewer will be outstanding\n",
+		    (unsigned long long)r->o.closed_loop, r->cards->n,
+		    (unsigned long long)r->nsess * r->o.inflight, r->nsess);
 	if (r->o.dpdk || r->o.warmup_set)
 		rc = sim_traffic_warmup(&r->t, r->o.warmup_ms);
 	if (rc == 0)
@@ -249,36 +258,6 @@ static void cleanup(struct run *r)
 	sim_cards_free(r->cards);
 }
 
-/*
- * "--dpdk <EAL options> -- <options>": splits @argv into the EAL's part
- * and ours, each with the program name first.  Returns 0 without --dpdk
- * (everything is ours), 1 with it, -EINVAL when "--" is missing.
- */
-static int split(int argc, char **argv, char ***eal, int *neal, char ***own,
-		 int *nown)
-{
-	static char *v[2][4096];
-	int dd;
-
-	*own = argv;
-	*nown = argc;
-	if (argc < 2 || strcmp(argv[1], "--dpdk") != 0)
-		return 0;
-	for (dd = 2; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
-		;
-	if (dd == argc || argc > 4096)
-		return -EINVAL;
-	v[0][0] = v[1][0] = argv[0];
-	memcpy(&v[0][1], &argv[2], (size_t)(dd - 2) * sizeof(char *));
-	memcpy(&v[1][1], &argv[dd + 1],
-	       (size_t)(argc - dd - 1) * sizeof(char *));
-	*eal = v[0];
-	*neal = dd - 1;
-	*own = v[1];
-	*nown = argc - dd;
-	return 1;
-}
-
 /* Options are checked before the EAL starts, so that a typo costs no
  * memory setup and gets the usage text. */
 static int parse(struct run *r, int argc, char **argv, char ***eal, int *neal)
@@ -286,7 +265,7 @@ static int parse(struct run *r, int argc, char **argv, char ***eal, int *neal)
 	char **own;
 	int nown, dpdk, rc;
 
-	dpdk = split(argc, argv, eal, neal, &own, &nown);
+	dpdk = sim_opts_split(argc, argv, eal, neal, &own, &nown);
 	if (dpdk < 0) {
 		snprintf(r->err, sizeof(r->err),
 			 "--dpdk: the EAL options end with \"--\"");

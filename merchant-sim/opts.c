@@ -316,6 +316,34 @@ int sim_opts_parse(struct sim_opts *o, int argc, char *const argv[], char *err,
 	return required(o, err, errlen);
 }
 
+#define SPLIT_MAX 4096
+
+int sim_opts_split(int argc, char **argv, char ***eal, int *neal, char ***own,
+		   int *nown)
+{
+	static char *v[2][SPLIT_MAX];
+	int dd;
+
+	*own = argv;
+	*nown = argc;
+	if (argc < 2 || strcmp(argv[1], "--dpdk") != 0)
+		return 0;
+	for (dd = 2; dd < argc && strcmp(argv[dd], "--") != 0; dd++)
+		;
+	if (dd == argc || argc > SPLIT_MAX)
+		return -EINVAL;
+	v[0][0] = v[1][0] = argv[0];
+	memcpy(&v[0][1], &argv[2], (size_t)(dd - 2) * sizeof(char *));
+	memcpy(&v[1][1], &argv[dd + 1],
+	       (size_t)(argc - dd - 1) * sizeof(char *));
+	v[0][dd - 1] = v[1][argc - dd] = NULL;
+	*eal = v[0];
+	*neal = dd - 1;
+	*own = v[1];
+	*nown = argc - dd;
+	return 1;
+}
+
 int sim_opts_load_wanted(const struct sim_opts *o)
 {
 	if (o->script)

@@ -62,6 +62,16 @@ struct sim_opts {
 int sim_opts_parse(struct sim_opts *o, int argc, char *const argv[], char *err,
 		   size_t errlen);
 
+/*
+ * "merchant-sim --dpdk <EAL options> -- <options>": points *@eal and
+ * *@own at argument vectors (static storage, the program name first) of
+ * the EAL's part and ours.  Returns 1 so split, 0 when argv[1] is not
+ * --dpdk (*@own is then @argv whole), or -EINVAL when "--" is missing or
+ * there are too many arguments.
+ */
+int sim_opts_split(int argc, char **argv, char ***eal, int *neal, char ***own,
+		   int *nown);
+
 /* Splits "host:port" or "[v6]:port".  0 or -EINVAL. */
 int sim_opts_hostport(const char *s, char *host, size_t hostlen, char port[6]);
 

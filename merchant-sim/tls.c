@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -45,7 +47,7 @@ static int tcp_connect(const struct sim_opts *o, char *err, size_t errlen)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res, *ai;
 	struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
-	int fd = -1, rc, saved = ECONNREFUSED;
+	int fd = -1, rc, saved = ECONNREFUSED, one = 1;
 
 	rc = getaddrinfo(o->host, o->port, &hints, &res);
 	if (rc != 0) {
@@ -61,6 +63,10 @@ static int tcp_connect(const struct sim_opts *o, char *err, size_t errlen)
 		/* Bounded waits: connect and every read give up in time. */
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		/* Requests are pipelined (many SESSIONs on one connection):
+		 * without this, each small write after the first waits for
+		 * the peer's delayed acknowledgement. */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
 		saved = errno;

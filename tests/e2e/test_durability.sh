@@ -67,10 +67,13 @@ txn() { # table base save load [env]
 		--control 198.18.1.1:7443 --ca "$run/pki/root.crt" \
 		--secrets "$run/secrets" --state-dir "$run" --cards "$run/cards.csv"
 }
-sim() {
-	ip netns exec $NS "$GW_BUILD/merchant-sim" \
+# merchant-sim in the background, as the process whose id is $SIM_PID.
+sim_bg() {
+	(exec ip netns exec $NS "$GW_BUILD/merchant-sim" \
 		--control 198.18.1.1:7443 --ca "$run/pki/root.crt" \
-		--secrets "$run/secrets" --state-dir "$run" "$@"
+		--secrets "$run/secrets" --state-dir "$run" "$@") &
+	SIM_PID=$!
+	gw_track $SIM_PID
 }
 # Waits until every journal record is in Redis.
 shipped_all() {
@@ -78,8 +81,9 @@ shipped_all() {
 }
 journal_records() { "$GW_BUILD/gw-settle" --journal-dir "$run/journal" --records; }
 stream_records() { "$GW_BUILD/gw-settle" --redis "$run/redis.sock" --records; }
-# How often gateway reference $2 occurs in the records in file $1.
-times_in() { awk -v r="$2" '$7 == r' "$1" | wc -l; }
+# How often gateway reference $2 occurs in the records in file $1 (compared
+# as strings: awk's numbers cannot hold 64 bits).
+times_in() { awk -v r="$2" '$7 "" == r ""' "$1" | wc -l; }
 
 # --- exact amounts over the real data path --------------------------------
 dp_start
@@ -92,9 +96,9 @@ check_eq "card debited exactly (1000000 - 10000 + 4000 + 3000 - 20000 + 5000 + 3
 card=601100*********0003
 otb0=$(otb "$card")
 : >"$run/kill.saved"
-sim --cards "$run/load-cards.csv" --merchants 2 --rate 300 --seconds 600 \
-	--report "$run/load.json" >"$run/load.out" 2>&1 &
-simpid=$!
+sim_bg --cards "$run/load-cards.csv" --merchants 2 --rate 300 \
+	--seconds 600 --report "$run/load.json" >"$run/load.out" 2>&1
+simpid=$SIM_PID
 for round in $(seq "$KILLS"); do
 	table=$run/kill-$round.csv
 	for i in $(seq 60); do
@@ -102,7 +106,9 @@ for round in $(seq "$KILLS"); do
 	done >"$table"
 	TXN_GAP_US=5000 txn "$table" 0 "$run/kill.saved" - >"$run/kill-$round.out" 2>&1 &
 	client=$!
-	sleep "0.$((RANDOM % 4 + 2))"
+	# Killed in the middle of the client's run: some rows answered, most
+	# still to come, merchant-sim's load going on meanwhile.
+	gw_wait_for "grep -q 'k${round}_$((RANDOM % 10 + 5)):' $run/kill-$round.out" 20
 	kill -KILL "$GW_DATAPLANE_PID"
 	wait "$GW_DATAPLANE_PID" 2>/dev/null
 	dp_start
@@ -150,9 +156,9 @@ check_eq "transaction set after restart: repeats and restored state" 0 $? "$run/
 check_eq "transaction set card after restart" 980000 "$(otb '400000******0012')"
 
 # --- Redis stopped during load --------------------------------------------
-sim --cards "$run/load-cards.csv" --merchants 2 --rate 500 --seconds 4 \
-	--report "$run/redis.json" >"$run/redis.out" 2>&1 &
-simpid=$!
+sim_bg --cards "$run/load-cards.csv" --merchants 2 --rate 500 --seconds 4 \
+	--report "$run/redis.json" >"$run/redis.out" 2>&1
+simpid=$SIM_PID
 sleep 1
 kill -TERM "$GW_REDIS_PID"
 wait "$GW_REDIS_PID" 2>/dev/null

@@ -36,17 +36,17 @@ static const uint8_t want_pkt[GW_SIGNAL_LEN] = {
     0xd2, 0x54, 0x2c, 0xed, 0x8f, 0x44, 0x31, 0x7b,
 };
 
-static void secret_of(uint8_t secret[GW_SECRET_LEN], uint8_t first)
+static void secret_of(uint8_t secret[GW_SIGNAL_SECRET_LEN], uint8_t first)
 {
 	int i;
 
-	for (i = 0; i < GW_SECRET_LEN; i++)
+	for (i = 0; i < GW_SIGNAL_SECRET_LEN; i++)
 		secret[i] = (uint8_t)(first + i);
 }
 
 static void make_key(uint8_t key[GW_SIGNAL_KEY_LEN])
 {
-	uint8_t secret[GW_SECRET_LEN];
+	uint8_t secret[GW_SIGNAL_SECRET_LEN];
 
 	secret_of(secret, 0);
 	assert_int_equal(gw_signal_key(secret, SID, key), 0);
@@ -164,7 +164,7 @@ static void open_refuses_forgery(void **state)
 
 static void open_refuses_other_session_key(void **state)
 {
-	uint8_t secret[GW_SECRET_LEN], key[GW_SIGNAL_KEY_LEN];
+	uint8_t secret[GW_SIGNAL_SECRET_LEN], key[GW_SIGNAL_KEY_LEN];
 	struct gw_signal s;
 	uint64_t last = 0;
 

@@ -328,6 +328,50 @@ static void host_and_port_are_split(void **state)
 	    -EINVAL);
 }
 
+static void dpdk_arguments_are_split_at_the_dashes(void **state)
+{
+	char *argv[] = {"merchant-sim",	 "--dpdk", "-l",	"0",
+			"--no-huge",	 "--",	   "--control", "h:1",
+			"--closed-loop", "8"};
+	char *noeal[] = {"merchant-sim", "--dpdk", "--", "--help"};
+	char *nodash[] = {"merchant-sim", "--dpdk", "-l", "0"};
+	char *kernel[] = {"merchant-sim", "--control", "h:1", "--dpdk"};
+	char **eal = NULL, **own = NULL;
+	int neal = -1, nown = -1;
+
+	assert_int_equal(
+	    sim_opts_split(ARGC(argv), argv, &eal, &neal, &own, &nown), 1);
+	assert_int_equal(neal, 4);
+	assert_string_equal(eal[0], "merchant-sim");
+	assert_string_equal(eal[1], "-l");
+	assert_string_equal(eal[3], "--no-huge");
+	assert_null(eal[4]);
+	assert_int_equal(nown, 5);
+	assert_string_equal(own[0], "merchant-sim");
+	assert_string_equal(own[1], "--control");
+	assert_string_equal(own[4], "8");
+	assert_null(own[5]);
+
+	/* No EAL options at all is the EAL's to judge, not ours. */
+	assert_int_equal(
+	    sim_opts_split(ARGC(noeal), noeal, &eal, &neal, &own, &nown), 1);
+	assert_int_equal(neal, 1);
+	assert_int_equal(nown, 2);
+	assert_string_equal(own[1], "--help");
+	assert_int_equal(parse(nown, own), SIM_OPTS_HELP);
+
+	assert_int_equal(
+	    sim_opts_split(ARGC(nodash), nodash, &eal, &neal, &own, &nown),
+	    -EINVAL);
+	/* --dpdk anywhere but first is an ordinary (unknown) option. */
+	assert_int_equal(
+	    sim_opts_split(ARGC(kernel), kernel, &eal, &neal, &own, &nown), 0);
+	assert_ptr_equal(own, kernel);
+	assert_int_equal(nown, 4);
+	assert_int_equal(parse(nown, own), -EINVAL);
+	assert_string_equal(err, "unknown option --dpdk");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(contradictions_are_refused),
 	    cmocka_unit_test(dpdk_mode_options_are_read),
 	    cmocka_unit_test(loop_contradictions_are_refused),
+	    cmocka_unit_test(dpdk_arguments_are_split_at_the_dashes),
 	    cmocka_unit_test(load_follows_the_mode),
 	    cmocka_unit_test(host_and_port_are_split),
 	};
