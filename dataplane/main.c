@@ -36,7 +36,7 @@
 #include "sync.h"
 #include "worker.h"
 
-#define SESSION_TABLE_LOG2 17 /* room for 65536 sessions */
+#define SESSION_TABLE_LOG2 18 /* room for 131072 sessions */
 #define TICK_MS		   50
 
 /* Everything the process holds, so that one function releases it. */

@@ -24,7 +24,7 @@ GW_PROG=e2e-signals
 . "$(dirname "$0")/assert.sh"
 
 run=$(mktemp -d /tmp/gwsignals.XXXXXX)
-trap 'gw_teardown; rm -rf "$run"' EXIT
+trap 'gw_teardown; [ -n "${GW_KEEP:-}" ] || rm -rf "$run"' EXIT
 trap 'exit 130' INT TERM
 port=$((20000 + $$ % 20000))
 lport=$((port + 1))
