@@ -110,6 +110,10 @@ gw_start_redis() {
 # aside for network benchmarks.
 gw_topology() {
 	local ns=$1 dl=$2 cl=$3
+	# The addresses are fixed, so one topology at a time on a machine: a
+	# second run waits here until the first one's shell has exited.
+	exec 9>/tmp/gw-topology.lock
+	flock 9
 	ip netns del "$ns" 2>/dev/null
 	ip link del "$dl" 2>/dev/null
 	ip link del "$cl" 2>/dev/null
