@@ -228,8 +228,9 @@ int gw_merchants_renewal_due(redisContext *rc, uint64_t until,
 	redisReply *r;
 	size_t i, n = 0;
 
-	r = redisCommand(rc, "ZRANGEBYSCORE %s -inf %" PRIu64 " LIMIT 0 %zu",
-			 GW_REDIS_RENEWAL, until, max);
+	/* hiredis's format knows no size_t conversion. */
+	r = redisCommand(rc, "ZRANGEBYSCORE %s -inf %" PRIu64 " LIMIT 0 %d",
+			 GW_REDIS_RENEWAL, until, (int)max);
 	if (!r || r->type != REDIS_REPLY_ARRAY) {
 		if (r)
 			freeReplyObject(r);

@@ -56,7 +56,7 @@ link() {
 	{
 		cat "$req"
 		sleep "${LINK_WAIT:-0.7}"
-	} | openssl s_client -quiet -no_ign_eof -tls1_3 \
+	} | openssl s_client -quiet -no_ign_eof -nocommands -tls1_3 \
 		-CAfile "$pki/root.crt" -verify_return_error \
 		-connect "127.0.0.1:$port" "$@" 2>/dev/null
 }
