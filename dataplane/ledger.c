@@ -166,8 +166,21 @@ static void answer_repeat(struct gw_ledger *l, const struct entry *e,
 	stat_inc(&l->conflicts);
 }
 
+/* A reversal naming its original by the merchant's own transaction id
+ * rather than by gateway reference (ledger.h). */
+static bool by_txn(const struct gw_ledger_in *in)
+{
+	return in->type == GW_MSG_REVERSE && in->req->orig_ref == 0;
+}
+
+/*
+ * The record carries the original's gateway reference even when the
+ * request named it by transaction id, so that settlement and replay find
+ * it the same way for every follow-up; the digest still covers the
+ * request as sent.
+ */
 static void fill_rec(struct gw_journal_rec *rec, const struct entry *n,
-		     const struct gw_ledger_in *in)
+		     const struct entry *orig, const struct gw_ledger_in *in)
 {
 	memset(rec, 0, sizeof(*rec));
 	rec->time_ns = n->t_ns;
@@ -180,6 +193,8 @@ static void fill_rec(struct gw_journal_rec *rec, const struct entry *n,
 	rec->txn_id = n->txn_id;
 	rec->ref = n->resp.gateway_ref;
 	rec->orig_ref = n->orig_ref;
+	if (n->orig_ref == 0 && orig != NULL)
+		rec->orig_ref = orig->resp.gateway_ref;
 	memcpy(rec->merchant, n->merchant, GW_MERCHANT_ID_MAX);
 	memcpy(rec->token, n->token, GW_CARD_TOKEN_LEN);
 	rec->amount = n->amount;
@@ -234,7 +249,7 @@ int gw_ledger_apply(struct gw_ledger *l, const struct gw_ledger_in *in,
 	memcpy(m, in->merchant, strnlen(in->merchant, GW_MERCHANT_ID_MAX));
 	h = gw_ledger_key_hash(m, in->req->txn_id);
 	fill_request(&probe, in, m, h);
-	if (in->type != GW_MSG_AUTH) {
+	if (in->type != GW_MSG_AUTH && !by_txn(in)) {
 		orig = gw_ledger_find_ref(l, in->req->orig_ref);
 		if (orig != NULL && memcmp(orig->merchant, m, sizeof(m)) != 0)
 			orig = NULL;
@@ -244,9 +259,16 @@ int gw_ledger_apply(struct gw_ledger *l, const struct gw_ledger_in *in,
 	lock_pair(l, sa, sb);
 	e = gw_ledger_find_key(l, m, in->req->txn_id, h);
 	if (e != NULL && within_window(l, e, in->now_ns)) {
-		answer_repeat(l, e, &probe, out);
-		unlock_pair(l, sa, sb);
-		return 0;
+		/* A reversal by transaction id shares its original's key
+		 * (and so its stripe): the entry found is the original,
+		 * unless it is that reversal's own earlier decision. */
+		if (by_txn(in) && e->type != GW_MSG_REVERSE) {
+			orig = e;
+		} else {
+			answer_repeat(l, e, &probe, out);
+			unlock_pair(l, sa, sb);
+			return 0;
+		}
 	}
 	n = gw_ledger_alloc(l, &idx);
 	if (n == NULL) {
@@ -259,7 +281,7 @@ int gw_ledger_apply(struct gw_ledger *l, const struct gw_ledger_in *in,
 	decide(l, n, orig, in);
 	gw_ledger_publish(l, idx);
 	*out = n->resp;
-	fill_rec(rec, n, in);
+	fill_rec(rec, n, orig, in);
 	unlock_pair(l, sa, sb);
 	return 1;
 }
@@ -275,6 +297,24 @@ static void replay_debit(struct gw_ledger *l, struct gw_credit_line *line,
 		return;
 	gw_credit_debit(line, amount, 1);
 	stat_inc(&l->replay_short);
+}
+
+/*
+ * Whether @rec is a reversal that named its original @orig by transaction
+ * id.  Its record holds the original's reference (fill_rec), but its
+ * entry must keep the orig_ref of 0 it was sent with, or a retransmit
+ * after the restart would be refused as a conflicting reuse.  The digest,
+ * taken over the request as sent, tells the two forms apart.
+ */
+static bool replayed_by_txn(const struct gw_journal_rec *rec,
+			    const struct entry *orig)
+{
+	return rec->type == GW_MSG_REVERSE && orig != NULL &&
+	       orig->txn_id == rec->txn_id &&
+	       rec->digest ==
+		   gw_journal_digest(rec->type,
+				     rec->flags & (uint16_t)~GW_FLAG_RETRANSMIT,
+				     rec->token, rec->amount, rec->currency, 0);
 }
 
 int gw_ledger_replay(struct gw_ledger *l, const struct gw_journal_rec *rec,
@@ -315,6 +355,8 @@ int gw_ledger_replay(struct gw_ledger *l, const struct gw_journal_rec *rec,
 		orig = gw_ledger_find_ref(l, rec->orig_ref);
 		if (orig != NULL && memcmp(orig->merchant, m, sizeof(m)) != 0)
 			orig = NULL;
+		if (replayed_by_txn(rec, orig))
+			n->orig_ref = 0;
 	}
 	if (approved(rec->code))
 		gw_ledger_ops[rec->type].settle(n, orig, rec->applied);

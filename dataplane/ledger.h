@@ -19,6 +19,16 @@
  *   refund   of a capture (or an authorization captured at once): amount
  *            1..captured minus refunds so far; the card is credited.
  *
+ * A reversal with orig_ref 0 names its original by transaction id instead:
+ * its txn id is the authorization's own, its amount the one that
+ * authorization asked for, and it releases whatever the authorization
+ * still holds (capturable, or captured if captured at once and not
+ * refunded), answering 00 with that amount.  It is the merchant's way out
+ * when an authorization's answer never came.  The original must lie
+ * within the duplicate window (else 25); nothing held -> 12; another
+ * amount -> 13.  The reversal then holds the id: its repeats get its
+ * answer, and a late repeat of the authorization gets 94.
+ *
  *   unknown original, or another merchant's          -> 25
  *   original of a kind the operation does not apply to (declined, a
  *   reversal, a refund; capture of a captured authorization; refund of an

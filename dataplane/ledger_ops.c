@@ -89,10 +89,46 @@ static uint64_t capture_settle(struct entry *n, struct entry *orig,
 	return 0;
 }
 
+/*
+ * A reversal by transaction id (orig_ref 0) comes from a merchant whose
+ * authorization went unanswered: it never learned what was approved, so
+ * the reversal releases whatever the authorization still holds, and its
+ * amount must repeat the one the authorization asked for.
+ */
+static void reverse_by_txn_check(const struct entry *orig,
+				 const struct gw_ledger_in *in,
+				 struct verdict *v)
+{
+	if (orig == NULL) {
+		v->code = GW_RC_NOT_FOUND;
+		return;
+	}
+	if (orig->type != GW_MSG_AUTH) {
+		v->code = GW_RC_INVALID_TXN;
+		return;
+	}
+	if (in->req->amount != orig->amount) {
+		v->code = GW_RC_INVALID_AMOUNT;
+		return;
+	}
+	/* Declined, captured, refunded or already reversed: nothing is
+	 * held that a reversal could release. */
+	v->code = GW_RC_INVALID_TXN;
+	if (orig->kind == K_AUTH)
+		v->amount = orig->capturable;
+	else if (orig->kind == K_CAPTURE && orig->refunded == 0)
+		v->amount = orig->captured;
+	if (v->amount > 0)
+		v->code = GW_RC_APPROVED;
+}
+
 static void reverse_check(struct entry *n, const struct entry *orig,
 			  const struct gw_ledger_in *in, struct verdict *v)
 {
-	(void)n;
+	if (n->orig_ref == 0) {
+		reverse_by_txn_check(orig, in, v);
+		return;
+	}
 	if (orig == NULL) {
 		v->code = GW_RC_NOT_FOUND;
 		return;

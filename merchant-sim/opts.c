@@ -122,10 +122,13 @@ static const struct opt opts[] = {
     {"inflight", opt_u64, OFF(inflight), 1, 4096, 0},
     {"timeout-ms", opt_u64, OFF(timeout_ms), 1, 600000, 0},
     {"retries", opt_u64, OFF(retries), 0, 100, 0},
+    {"reverse-after", opt_u64, OFF(reverse_after), 0, 100,
+     OFF(reverse_after_set)},
     {"partial-ratio", opt_double, OFF(partial_ratio), 0, 1, 0},
     {"referral-amount", opt_u64, OFF(referral_amount), 0, 1e15, 0},
     {"seed", opt_u64, OFF(seed), 0, 18446744073709551615.0, OFF(seed_set)},
     {"report", opt_str, OFF(report), 0, 0, 0},
+    {"answers-log", opt_str, OFF(answers_log), 0, 0, 0},
     {"script", opt_str, OFF(script), 0, 0, 0},
     {"bad-input", NULL, OFF(bad_input), 0, 0, 0},
     {"local-ip", opt_ipv4, OFF(local_ip), 0, 0, 0},
@@ -177,6 +180,7 @@ static void defaults(struct sim_opts *o)
 	o->inflight = SIM_DEFAULT_INFLIGHT;
 	o->timeout_ms = SIM_DEFAULT_TIMEOUT_MS;
 	o->retries = SIM_DEFAULT_RETRIES;
+	o->reverse_after = SIM_DEFAULT_REVERSE;
 	o->partial_ratio = SIM_DEFAULT_PARTIAL;
 	o->referral_amount = GW_REFERRAL_DEFAULT;
 	o->sessions_per_merchant = 1;
@@ -207,6 +211,13 @@ static int exclusive(const struct sim_opts *o, char *err, size_t errlen)
 		snprintf(
 		    err, errlen,
 		    "--script sends one request at a time; drop --closed-loop");
+		return -EINVAL;
+	}
+	if (o->reverse_after_set && o->reverse_after > o->retries) {
+		snprintf(err, errlen,
+			 "--reverse-after %llu exceeds --retries %llu",
+			 (unsigned long long)o->reverse_after,
+			 (unsigned long long)o->retries);
 		return -EINVAL;
 	}
 	if (o->expect_echo && (o->script || o->bad_input)) {
@@ -313,6 +324,9 @@ int sim_opts_parse(struct sim_opts *o, int argc, char *const argv[], char *err,
 		if (rc < 0)
 			return rc;
 	}
+	/* The default follows a lower --retries rather than refusing it. */
+	if (!o->reverse_after_set && o->reverse_after > o->retries)
+		o->reverse_after = o->retries;
 	return required(o, err, errlen);
 }
 
@@ -370,10 +384,15 @@ void sim_opts_usage(FILE *f)
 	    "  --inflight K         outstanding requests per merchant (default 8)\n"
 	    "  --timeout-ms T       retransmit after T ms without answer (default 200)\n"
 	    "  --retries N          retransmissions before a timeout (default 5)\n"
+	    "  --reverse-after N    after N retransmissions without an answer, reverse\n"
+	    "                       the request instead (default 3, at most --retries;\n"
+	    "                       0: never); the reversal has --retries of its own\n"
 	    "  --partial-ratio F    share of requests accepting partial approval (0.3)\n"
 	    "  --referral-amount N  the data plane's referral amount (default 500000)\n"
 	    "  --seed N             seed of the traffic's random choices\n"
 	    "  --report FILE        write the results as JSON to FILE\n"
+	    "  --answers-log FILE   one line per answer: merchant, txn id, type, code,\n"
+	    "                       amount, gateway reference, approval code, masked card\n"
 	    "  --script FILE        send FILE's requests in order, one at a time:\n"
 	    "                       pan,expiry,amount,flags,expected_code,expected_amount\n"
 	    "  --bad-input          send one datagram of each malformed kind and expect\n"

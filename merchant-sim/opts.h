@@ -14,6 +14,7 @@
 #define SIM_DEFAULT_INFLIGHT   8
 #define SIM_DEFAULT_TIMEOUT_MS 200
 #define SIM_DEFAULT_RETRIES    5
+#define SIM_DEFAULT_REVERSE    3 /* retransmits before a timeout reversal */
 #define SIM_DEFAULT_PARTIAL    0.3
 #define SIM_DEFAULT_WARMUP_MS  500
 #define SIM_DEFAULT_LOCAL_IP   "198.18.0.1"
@@ -35,11 +36,17 @@ struct sim_opts {
 	uint64_t inflight;
 	uint64_t timeout_ms;
 	uint64_t retries;
+	/* Retransmits without an answer after which the request is
+	 * reversed; 0: never.  At most retries; unless given, the default
+	 * or retries, whichever is less. */
+	uint64_t reverse_after;
+	int reverse_after_set;
 	double partial_ratio;
 	uint64_t referral_amount;
 	uint64_t seed;
 	int seed_set;
 	const char *report;
+	const char *answers_log; /* one line per answer received */
 	const char *script;
 	int bad_input;
 	uint32_t local_ip;    /* DPDK mode's own IPv4 address, network order */

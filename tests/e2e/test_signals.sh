@@ -125,6 +125,9 @@ c1=(-cert "$run/m1b.crt" -key "$run/m1b.key")
 # The new certificate is due too (300 s < 400 s): its own signal, once
 # per serial, given up after the sixth unanswered send.
 gw_wait_for "grep -q 'signal CERT_RENEW to merchant $m1 session $sid unanswered after 6 tries' $run/control.log" 10
+# The listener writes what it heard a moment after gw-control logs the
+# give-up; wait for the last line rather than race it.
+gw_wait_for "[ \$(heard 'CERT_RENEW $serial2') -ge 6 ]" 3
 check_eq "new serial $serial2 signalled, six times, then given up" 6 \
 	"$(heard "CERT_RENEW $serial2")"
 

@@ -1,7 +1,8 @@
 /*
  * The ledger: every transaction rule with exact codes, amounts and
  * balances, the duplicate rule, capacity, concurrent debits of one card,
- * and a rebuild from the journal that must give back the same state.
+ * a rebuild from the journal that must give back the same state, and
+ * reversals that name their original by transaction id.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -768,6 +769,217 @@ static void test_replay_restores_state(void **state)
 	rmdir(dir);
 }
 
+/* ---- reversal by transaction id (orig_ref 0) ---------------------------- */
+
+/* A reversal naming its original by txn id, as after a timeout. */
+static int rev_txn(struct fx *f, uint16_t flags, uint64_t txn, uint64_t amount,
+		   struct gw_resp *out)
+{
+	return req(f, GW_MSG_REVERSE, flags, txn, PAN_A, amount, NO_REF, out);
+}
+
+static void test_reverse_by_txn_releases_auth(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ref = auth(f, 1, 0);
+	struct gw_resp r, again;
+
+	assert_int_equal(rev_txn(f, 0, 1, 10000, &r), 1);
+	assert_resp(&r, GW_RC_APPROVED, 10000, 0);
+	assert_int_equal(r.txn_id, 1);
+	assert_int_not_equal(r.gateway_ref, ref);
+	assert_int_not_equal(r.approval[0], ' ');
+	assert_int_equal(otb(f, PAN_A), OTB_A);
+	assert_outstanding(f, ref, 0, 0, 0);
+	/* The record names the original by its reference, as any
+	 * follow-up's does. */
+	assert_int_equal(f->nrec, 2);
+	assert_int_equal(f->recs[1].type, GW_MSG_REVERSE);
+	assert_int_equal(f->recs[1].orig_ref, ref);
+	assert_int_equal(f->recs[1].applied, 10000);
+	/* Its repeat gets the same answer, a late authorization repeat gets
+	 * 94, and neither moves the card. */
+	assert_int_equal(rev_txn(f, GW_FLAG_RETRANSMIT, 1, 10000, &again), 0);
+	assert_memory_equal(&r, &again, sizeof(r));
+	assert_int_equal(req(f, GW_MSG_AUTH, GW_FLAG_RETRANSMIT, 1, PAN_A,
+			     10000, NO_REF, &again),
+			 0);
+	assert_resp(&again, GW_RC_DUPLICATE, 0, 0);
+	assert_int_equal(otb(f, PAN_A), OTB_A);
+	assert_int_equal(f->nrec, 2);
+	/* The original is gone for every other follow-up. */
+	assert_int_equal(req(f, GW_MSG_CAPTURE, 0, 2, NULL, 1, ref, &r), 1);
+	assert_resp(&r, GW_RC_INVALID_TXN, 0, 0);
+}
+
+static void test_reverse_by_txn_partial_approval(void **state)
+{
+	struct fx *f = *state;
+	struct gw_resp r;
+
+	assert_int_equal(
+	    req(f, GW_MSG_AUTH, GW_FLAG_PARTIAL_OK, 1, PAN_B, 8000, NO_REF, &r),
+	    1);
+	assert_resp(&r, GW_RC_PARTIAL, 5000, 5000);
+	/* The merchant never saw the 5000: it repeats the 8000 it asked
+	 * for, and the 5000 held is released. */
+	assert_int_equal(req(f, GW_MSG_REVERSE, 0, 1, PAN_B, 8000, NO_REF, &r),
+			 1);
+	assert_resp(&r, GW_RC_APPROVED, 5000, 0);
+	assert_int_equal(otb(f, PAN_B), 5000);
+}
+
+static void test_reverse_by_txn_capture_now(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ref = auth(f, 1, GW_FLAG_CAPTURE_NOW);
+	struct gw_resp r;
+
+	assert_int_equal(rev_txn(f, 0, 1, 10000, &r), 1);
+	assert_resp(&r, GW_RC_APPROVED, 10000, 0);
+	assert_int_equal(otb(f, PAN_A), OTB_A);
+	assert_outstanding(f, ref, 0, 0, 0);
+}
+
+static void test_reverse_by_txn_never_seen(void **state)
+{
+	struct fx *f = *state;
+	struct gw_resp r;
+
+	assert_int_equal(rev_txn(f, 0, 7, 10000, &r), 1);
+	assert_resp(&r, GW_RC_NOT_FOUND, 0, 0);
+	assert_string_equal(r.approval, "      ");
+	assert_int_not_equal(r.gateway_ref, 0);
+	assert_int_equal(f->recs[0].orig_ref, 0);
+	/* The authorization arriving after its reversal is not decided. */
+	assert_int_equal(req(f, GW_MSG_AUTH, 0, 7, PAN_A, 10000, NO_REF, &r),
+			 0);
+	assert_resp(&r, GW_RC_DUPLICATE, 0, 0);
+	assert_int_equal(otb(f, PAN_A), OTB_A);
+	assert_int_equal(f->nrec, 1);
+}
+
+static void test_reverse_by_txn_nothing_held(void **state)
+{
+	struct fx *f = *state;
+	struct gw_resp r;
+	uint64_t ref;
+
+	/* Declined: 12, nothing moves. */
+	assert_int_equal(req(f, GW_MSG_AUTH, 0, 1, PAN_B, 8000, NO_REF, &r), 1);
+	assert_int_equal(r.code, GW_RC_NO_FUNDS);
+	assert_int_equal(req(f, GW_MSG_REVERSE, 0, 1, PAN_B, 8000, NO_REF, &r),
+			 1);
+	assert_resp(&r, GW_RC_INVALID_TXN, 0, 0);
+	assert_int_equal(otb(f, PAN_B), 5000);
+	/* Fully reversed by reference first: 12. */
+	ref = auth(f, 2, 0);
+	assert_int_equal(req(f, GW_MSG_REVERSE, 0, 3, NULL, 10000, ref, &r), 1);
+	assert_int_equal(r.code, GW_RC_APPROVED);
+	assert_int_equal(rev_txn(f, 0, 2, 10000, &r), 1);
+	assert_resp(&r, GW_RC_INVALID_TXN, 0, 0);
+	/* A capture's id names no authorization: 12. */
+	ref = auth(f, 4, 0);
+	assert_int_equal(req(f, GW_MSG_CAPTURE, 0, 5, NULL, 10000, ref, &r), 1);
+	assert_int_equal(rev_txn(f, 0, 5, 10000, &r), 1);
+	assert_resp(&r, GW_RC_INVALID_TXN, 0, 0);
+	assert_int_equal(otb(f, PAN_A), OTB_A - 10000);
+}
+
+static void test_reverse_by_txn_other_amount(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ref = auth(f, 1, 0);
+	struct gw_resp r;
+
+	assert_int_equal(rev_txn(f, 0, 1, 9999, &r), 1);
+	assert_resp(&r, GW_RC_INVALID_AMOUNT, 0, 0);
+	assert_int_equal(otb(f, PAN_A), OTB_A - 10000);
+	assert_outstanding(f, ref, 10000, 0, 0);
+	/* The refused reversal holds the id: a second try conflicts. */
+	assert_int_equal(rev_txn(f, 0, 1, 10000, &r), 0);
+	assert_resp(&r, GW_RC_DUPLICATE, 0, 0);
+	assert_outstanding(f, ref, 10000, 0, 0);
+}
+
+static void test_reverse_by_txn_scoped(void **state)
+{
+	struct fx *f = *state;
+	struct gw_resp r;
+
+	/* Another merchant's id is another key. */
+	assert_int_equal(
+	    req_as(f, OTHER, GW_MSG_AUTH, 0, 1, PAN_A, 10000, NO_REF, &r), 1);
+	assert_int_equal(rev_txn(f, 0, 1, 10000, &r), 1);
+	assert_resp(&r, GW_RC_NOT_FOUND, 0, 0);
+	assert_int_equal(otb(f, PAN_A), OTB_A - 10000);
+	/* An original older than the duplicate window is not found. */
+	auth(f, 2, 0);
+	f->now += (uint64_t)WINDOW_S * 1000000000ull;
+	assert_int_equal(rev_txn(f, 0, 2, 10000, &r), 1);
+	assert_resp(&r, GW_RC_NOT_FOUND, 0, 0);
+	assert_int_equal(otb(f, PAN_A), OTB_A - 20000);
+}
+
+/* Writes f->recs to journal files and rebuilds f's ledger and cards from
+ * them, as a restart does. */
+static void restart(struct fx *f)
+{
+	char dir[] = "/tmp/test_ledger_rXXXXXX", err[256], msg[256], p[96];
+	struct replay_ctx rc = {0};
+	struct gw_journal *j;
+	size_t i;
+
+	assert_non_null(mkdtemp(dir));
+	j = gw_journal_open(dir, 0, GW_FSYNC_NONE, 5, err, sizeof(err));
+	assert_non_null(j);
+	for (i = 0; i < f->nrec; i++)
+		assert_int_equal(gw_journal_append(j, &f->recs[i]), 0);
+	assert_int_equal(gw_journal_close(j), 0);
+	rc.cards = load_cards(f);
+	rc.l = gw_ledger_new(64, WINDOW_S, T0 / 1000000000ull);
+	assert_non_null(rc.cards);
+	assert_non_null(rc.l);
+	assert_int_equal(
+	    gw_journal_replay(dir, replay_one, &rc, msg, sizeof(msg)),
+	    (long)f->nrec);
+	gw_ledger_free(f->l);
+	gw_credit_free(f->cards);
+	f->l = rc.l;
+	f->cards = rc.cards;
+	f->nrec = 0;
+	assert_int_equal(gw_journal_path(dir, 0, p, sizeof(p)), 0);
+	unlink(p);
+	rmdir(dir);
+}
+
+static void test_reverse_by_txn_replayed(void **state)
+{
+	struct fx *f = *state;
+	uint64_t ref = auth(f, 1, 0);
+	struct gw_resp rev, unseen, r;
+
+	auth(f, 2, 0);
+	assert_int_equal(rev_txn(f, 0, 1, 10000, &rev), 1);
+	assert_int_equal(rev_txn(f, 0, 3, 500, &unseen), 1);
+	assert_int_equal(unseen.code, GW_RC_NOT_FOUND);
+	restart(f);
+	assert_int_equal(otb(f, PAN_A), OTB_A - 10000);
+	assert_outstanding(f, ref, 0, 0, 0);
+	/* Repeats after the restart: the same answers, nothing decided. */
+	assert_int_equal(rev_txn(f, GW_FLAG_RETRANSMIT, 1, 10000, &r), 0);
+	assert_memory_equal(&r, &rev, sizeof(r));
+	assert_int_equal(rev_txn(f, GW_FLAG_RETRANSMIT, 3, 500, &r), 0);
+	assert_memory_equal(&r, &unseen, sizeof(r));
+	assert_int_equal(req(f, GW_MSG_AUTH, 0, 3, PAN_A, 500, NO_REF, &r), 0);
+	assert_int_equal(r.code, GW_RC_DUPLICATE);
+	/* The authorization not reversed is still whole. */
+	assert_int_equal(rev_txn(f, 0, 2, 10000, &r), 1);
+	assert_resp(&r, GW_RC_APPROVED, 10000, 0);
+	assert_int_equal(otb(f, PAN_A), OTB_A);
+	assert_int_equal(f->nrec, 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -797,6 +1009,14 @@ int main(void)
 	    T(test_refs_unique_per_worker),
 	    T(test_concurrent_workers),
 	    T(test_replay_restores_state),
+	    T(test_reverse_by_txn_releases_auth),
+	    T(test_reverse_by_txn_partial_approval),
+	    T(test_reverse_by_txn_capture_now),
+	    T(test_reverse_by_txn_never_seen),
+	    T(test_reverse_by_txn_nothing_held),
+	    T(test_reverse_by_txn_other_amount),
+	    T(test_reverse_by_txn_scoped),
+	    T(test_reverse_by_txn_replayed),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
