@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
@@ -45,6 +46,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	    {"journal-dir", required_argument, NULL, 'j'},
 	    {"json", no_argument, NULL, 'J'},
 	    {"records", no_argument, NULL, 'R'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -64,6 +66,9 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'R':
 			o->records = 1;
 			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			exit(0);
 		default:
 			return usage(NULL);
 		}
