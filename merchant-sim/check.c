@@ -12,6 +12,7 @@
 #include "check.h"
 #include "gw_aead.h"
 #include "gw_card.h"
+#include "reversal.h"
 
 void sim_check_init(struct sim_check *c, uint64_t referral_amount,
 		    struct sim_stats *st)
@@ -45,9 +46,10 @@ void sim_check_apply(struct sim_slot *s, const struct gw_resp *r)
 		l->otb -= r->amount < l->otb ? r->amount : l->otb;
 }
 
-/* The card as logs may show it: masked, or a placeholder for numbers
- * that are not card numbers at all. */
-static void shown_card(const struct sim_slot *s, char out[GW_CARD_MASK_LEN])
+/* The card as logs may show it: masked, or @none for numbers that are
+ * not card numbers at all. */
+static void shown_card(const struct sim_slot *s, const char *none,
+		       char out[GW_CARD_MASK_LEN])
 {
 	if (s->card) {
 		memcpy(out, s->card->line.masked, GW_CARD_MASK_LEN);
@@ -56,7 +58,19 @@ static void shown_card(const struct sim_slot *s, char out[GW_CARD_MASK_LEN])
 	if (gw_card_pan_check(s->req.pan, s->req.pan_len) == 0)
 		gw_card_mask(s->req.pan, s->req.pan_len, out);
 	else
-		snprintf(out, GW_CARD_MASK_LEN, "(malformed)");
+		snprintf(out, GW_CARD_MASK_LEN, "%s", none);
+}
+
+static void log_answer(struct sim_check *c, const struct sim_merchant *m,
+		       const struct sim_slot *s, uint8_t type,
+		       const struct gw_resp *r)
+{
+	char card[GW_CARD_MASK_LEN];
+
+	if (!c->log)
+		return;
+	shown_card(s, "-", card);
+	sim_anslog_write(c->log, m->id, type, r, card);
 }
 
 static void show(struct sim_check *c, const struct sim_merchant *m,
@@ -67,7 +81,7 @@ static void show(struct sim_check *c, const struct sim_merchant *m,
 
 	if (c->shown++ >= SIM_CHECK_SHOWN_MAX)
 		return;
-	shown_card(s, card);
+	shown_card(s, "(malformed)", card);
 	gw_wire_code_str(want_code, want);
 	gw_wire_code_str(r->code, got);
 	if (s->script)
@@ -126,7 +140,9 @@ static int open_resp(struct sim_check *c, struct sim_merchant *m,
 		return drop(c, SIM_DROP_REPLAY);
 	rc = gw_wire_resp_decode(body, r);
 	OPENSSL_cleanse(body, sizeof(body));
-	if (rc != GW_WIRE_OK || h->type != (GW_MSG_AUTH | GW_MSG_RESPONSE)) {
+	if (rc != GW_WIRE_OK ||
+	    (h->type != (GW_MSG_AUTH | GW_MSG_RESPONSE) &&
+	     h->type != (GW_MSG_REVERSE | GW_MSG_RESPONSE))) {
 		/* Authentic but wrong: the gateway's fault, not the
 		 * network's. */
 		c->st->verify_failures++;
@@ -138,6 +154,66 @@ static int open_resp(struct sim_check *c, struct sim_merchant *m,
 			    m->id, m->sid, h->type);
 		return 0;
 	}
+	return 1;
+}
+
+/* An answer of a type its request does not have: the gateway's fault. */
+static int mistyped(struct sim_check *c, const struct sim_merchant *m,
+		    const struct sim_slot *s, uint8_t type)
+{
+	c->st->verify_failures++;
+	if (c->shown++ < SIM_CHECK_SHOWN_MAX)
+		fprintf(stderr,
+			"merchant-sim: merchant %s session %" PRIu32
+			" txn %016" PRIx64
+			": answer of type 0x%02x to a request of type 0x%02x\n",
+			m->id, m->sid, s->req.txn_id, type,
+			s->reversing ? GW_MSG_REVERSE : GW_MSG_AUTH);
+	return 0;
+}
+
+static void show_reversal(struct sim_check *c, const struct sim_merchant *m,
+			  const struct sim_slot *s, const struct gw_resp *r)
+{
+	char card[GW_CARD_MASK_LEN], want[3], got[3];
+
+	if (c->shown++ >= SIM_CHECK_SHOWN_MAX)
+		return;
+	shown_card(s, "(malformed)", card);
+	gw_wire_code_str(s->want.code, want);
+	gw_wire_code_str(r->code, got);
+	fprintf(stderr,
+		"merchant-sim: merchant %s session %" PRIu32 " txn %016" PRIx64
+		" card %s: reversal answered %s/%" PRIu64
+		", but the original was expected %s/%" PRIu64 "%s\n",
+		m->id, m->sid, s->req.txn_id, card, got, r->amount, want,
+		s->want.amount, s->late_seen ? " and was answered" : "");
+}
+
+/* An answer for @s while it is being reversed: the original's, late, or
+ * the reversal's, which settles it. */
+static int reversal_answer(struct sim_check *c, struct sim_merchant *m,
+			   struct sim_slot *s, const struct gw_hdr *h,
+			   const struct gw_resp *r)
+{
+	if (h->type == (GW_MSG_AUTH | GW_MSG_RESPONSE)) {
+		if (!sim_reversal_late(s, r))
+			return drop(c, SIM_DROP_LATE);
+		verify(c, m, s, r);
+		sim_check_apply(s, r);
+		c->st->answers_after_reversal++;
+		log_answer(c, m, s, GW_MSG_AUTH, r);
+		return 0;
+	}
+	if (sim_reversal_check(s, r) != 0) {
+		c->st->verify_failures++;
+		show_reversal(c, m, s, r);
+	}
+	sim_reversal_settle(s, r);
+	c->st->timeout_reversals_answered++;
+	c->st->reversal_codes[r->code < 100 ? r->code : 99]++;
+	log_answer(c, m, s, GW_MSG_REVERSE, r);
+	sim_session_slot_put(m, s);
 	return 1;
 }
 
@@ -153,7 +229,12 @@ int sim_check_resp(struct sim_check *c, struct sim_merchant *m,
 	s = sim_session_find(m, r.txn_id);
 	if (!s)
 		return drop(c, SIM_DROP_LATE);
+	if (s->reversing)
+		return reversal_answer(c, m, s, &h, &r);
+	if (h.type != (GW_MSG_AUTH | GW_MSG_RESPONSE))
+		return mistyped(c, m, s, h.type);
 	verify(c, m, s, &r);
+	log_answer(c, m, s, GW_MSG_AUTH, &r);
 	sim_check_apply(s, &r);
 	c->st->responses++;
 	c->st->codes[r.code < 100 ? r.code : 99]++;

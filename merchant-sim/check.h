@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anslog.h"
 #include "gw_decide.h"
 #include "report.h"
 #include "session.h"
@@ -20,6 +21,7 @@
 struct sim_check {
 	struct gw_policy policy;
 	struct sim_stats *st;
+	struct sim_anslog *log; /* NULL: no --answers-log */
 	unsigned shown;
 };
 
@@ -27,9 +29,11 @@ void sim_check_init(struct sim_check *c, uint64_t referral_amount,
 		    struct sim_stats *st);
 
 /*
- * Takes one datagram of @len bytes received on @m's socket at @now.
- * Returns 1 when it answered an outstanding request (whose slot is then
- * released), 0 when it was dropped and counted.
+ * Takes one datagram of @len bytes received on @m's socket at @now: the
+ * answer to an authorization, or to its timeout reversal (reversal.h).
+ * Returns 1 when it settled an outstanding request (whose slot is then
+ * released), 0 otherwise: dropped and counted, or the late answer to an
+ * original whose reversal is still outstanding.
  */
 int sim_check_resp(struct sim_check *c, struct sim_merchant *m,
 		   const uint8_t *pkt, size_t len, uint64_t now);

@@ -25,8 +25,6 @@
 #include "gw_util.h"
 #include "tls.h"
 
-#define SIM_SOFTWARE_VERSION "1.0.0"
-
 static void state_path(const struct sim_opts *o, const char *id,
 		       const char *ext, char *out, size_t len)
 {
@@ -193,9 +191,25 @@ static int session_parse(const struct gw_link_msg *msg, struct sim_merchant *m)
 		goto out;
 	m->sid = (uint32_t)sid;
 	rc = gw_kdf_session(secret, m->sid, &m->keys) == 0 ? 0 : -EPROTO;
+	/* The signal key comes from the same secret, which is wiped below,
+	 * so it is derived now whether or not link 2 is listened to. */
+	if (rc == 0 && gw_signal_key(secret, m->sid, m->sigkey) != 0)
+		rc = -EPROTO;
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	return rc;
+}
+
+/* "SESSION <signal address> <version>": "-" when the entry listens to
+ * no signals (signals.h fills sigaddr). */
+static int session_request(SSL *ssl, const struct sim_merchant *m)
+{
+	char line[GW_LINK_LINE_MAX];
+
+	snprintf(line, sizeof(line), "SESSION %s %s",
+		 m->sigaddr[0] ? m->sigaddr : "-",
+		 m->version[0] ? m->version : SIM_SESSION_VERSION);
+	return gw_link_write(ssl, line, NULL, 0);
 }
 
 /* SESSION requests written before their answers are read: enough to
@@ -259,11 +273,8 @@ int sim_session_open(SSL_CTX *ctx, const struct sim_opts *o,
 		return -EIO;
 	for (done = 0; done < n && rc == 0; done += w) {
 		w = n - done < SESSION_WINDOW ? n - done : SESSION_WINDOW;
-		/* Signals are not simulated, so no address is offered for
-		 * them. */
 		for (k = 0; k < w && rc == 0; k++)
-			rc = gw_link_write(
-			    ssl, "SESSION - " SIM_SOFTWARE_VERSION, NULL, 0);
+			rc = session_request(ssl, &m[done + k]);
 		if (rc < 0) {
 			snprintf(err, errlen, "SESSION to %s:%s: %s", o->host,
 				 o->port, strerror(-rc));

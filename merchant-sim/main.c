@@ -16,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <rte_eal.h>
 
+#include "anslog.h"
 #include "badin.h"
 #include "cards.h"
 #include "check.h"
@@ -51,6 +52,7 @@ struct run {
 	struct sim_dloop dloop;
 	struct sim_stats st;
 	struct sim_check chk;
+	struct sim_anslog *anslog;
 	struct sim_traffic t;
 	char err[ERRLEN];
 };
@@ -176,6 +178,13 @@ static int traffic(struct run *r)
 	int rc;
 
 	sim_check_init(&r->chk, r->o.referral_amount, &r->st);
+	if (r->o.answers_log) {
+		r->anslog =
+		    sim_anslog_open(r->o.answers_log, r->err, sizeof(r->err));
+		if (!r->anslog)
+			return fail(r->err);
+		r->chk.log = r->anslog;
+	}
 	rc = sim_traffic_init(&r->t, &r->o, r->m, r->nsess, r->cards, &r->chk,
 			      &r->st);
 	if (rc < 0)
@@ -235,6 +244,13 @@ static int report(struct run *r)
 	sim_report_summary(&r->st, stdout);
 	if (r->o.hist && hist(r) < 0)
 		return -1;
+	rc = sim_anslog_close(r->anslog);
+	r->anslog = NULL;
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err), "%s: %s", r->o.answers_log,
+			 strerror(-rc));
+		return fail(r->err);
+	}
 	if (!r->o.report)
 		return 0;
 	rc = sim_report_json(&r->st, r->o.report);
@@ -248,6 +264,7 @@ static int report(struct run *r)
 
 static void cleanup(struct run *r)
 {
+	(void)sim_anslog_close(r->anslog);
 	sim_dloop_fini(&r->dloop);
 	sim_port_close(r->port);
 	if (r->eal_up)

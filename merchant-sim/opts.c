@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "gw_decide.h"
+#include "gw_pki.h"
 #include "opts.h"
 
 struct opt;
@@ -106,6 +107,21 @@ static int opt_ipv4(struct sim_opts *o, const struct opt *d, const char *val,
 	return 0;
 }
 
+/* A version the installer can compare: one to four dotted numbers. */
+static int opt_version(struct sim_opts *o, const struct opt *d,
+		       const char *val, char *err, size_t errlen)
+{
+	int cmp;
+
+	if (gw_pki_version_cmp(val, val, &cmp) != 0) {
+		snprintf(err, errlen,
+			 "--%s: expected one to four dotted numbers", d->name);
+		return -EINVAL;
+	}
+	*(const char **)field(o, d->off) = val;
+	return 0;
+}
+
 #define OFF(f) offsetof(struct sim_opts, f)
 
 /* Ranges keep a typo from running for days or allocating the world. */
@@ -137,6 +153,12 @@ static const struct opt opts[] = {
     {"warmup-ms", opt_u64, OFF(warmup_ms), 0, 3600000, OFF(warmup_set)},
     {"hist", opt_str, OFF(hist), 0, 0, 0},
     {"expect-echo", NULL, OFF(expect_echo), 0, 0, 0},
+    {"signals", NULL, OFF(signals), 0, 0, 0},
+    {"software-version", opt_version, OFF(software_version), 0, 0, 0},
+    {"install-dir", opt_str, OFF(install_dir), 0, 0, 0},
+    {"signal-port-base", opt_u64, OFF(signal_port_base), 1, 65535,
+     OFF(signal_port_base_set)},
+    {"signal-save", opt_str, OFF(signal_save), 0, 0, 0},
 };
 
 int sim_opts_hostport(const char *s, char *host, size_t hostlen, char port[6])
@@ -185,6 +207,7 @@ static void defaults(struct sim_opts *o)
 	o->referral_amount = GW_REFERRAL_DEFAULT;
 	o->sessions_per_merchant = 1;
 	o->warmup_ms = SIM_DEFAULT_WARMUP_MS;
+	o->software_version = SIM_DEFAULT_VERSION;
 	inet_pton(AF_INET, SIM_DEFAULT_LOCAL_IP, &o->local_ip);
 }
 
@@ -404,13 +427,22 @@ void sim_opts_usage(FILE *f)
 	    "  --hist FILE          latency buckets: lower us, upper us, count per line\n"
 	    "  --expect-echo        the data plane echoes requests (gw-dataplane --echo):\n"
 	    "                       match each by its bytes, check no decision\n"
+	    "  --software-version V the version SESSION reports (default 1.0.0)\n"
+	    "  --signals            listen for the gateway's service signals (link 2)\n"
+	    "                       and react: renew, install, rekey, show messages,\n"
+	    "                       stop on revocation (kernel mode only)\n"
+	    "  --signal-port-base N merchant i listens on port N + i (default: any)\n"
+	    "  --install-dir DIR    install packages in DIR/<merchant> (default\n"
+	    "                       <state-dir>/<merchant>/software)\n"
+	    "  --signal-save FILE   keep the last signal accepted, as received\n"
 	    "\n"
 	    "DPDK mode: merchant-sim --dpdk <EAL options> -- <options above>\n"
 	    "  [--local-ip A.B.C.D] (default " SIM_DEFAULT_LOCAL_IP ")\n"
 	    "Enrollment and sessions go over kernel TLS; requests and answers over\n"
 	    "DPDK port 0 from the main lcore.\n"
 	    "\n"
-	    "Exit status: 0 when every request was answered as expected, 1 otherwise,\n"
-	    "2 on a usage error.\n",
+	    "Exit status: 0 when every request was answered as expected (requests\n"
+	    "abandoned because the gateway revoked their session excepted), 1\n"
+	    "otherwise, 2 on a usage error.\n",
 	    f);
 }

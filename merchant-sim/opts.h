@@ -18,6 +18,7 @@
 #define SIM_DEFAULT_PARTIAL    0.3
 #define SIM_DEFAULT_WARMUP_MS  500
 #define SIM_DEFAULT_LOCAL_IP   "198.18.0.1"
+#define SIM_DEFAULT_VERSION    "1.0.0"
 
 struct sim_opts {
 	char host[256]; /* without the brackets of an IPv6 literal */
@@ -56,6 +57,13 @@ struct sim_opts {
 	int warmup_set;
 	const char *hist; /* histogram buckets for plotting */
 	int expect_echo;  /* the data plane sends requests straight back */
+	/* Link 2 (signals.h): listen for service signals and react. */
+	int signals;
+	const char *software_version; /* what SESSION and VERSION report */
+	const char *install_dir;      /* NULL: <state-dir>/<id>/software */
+	uint64_t signal_port_base;    /* merchant i listens on base + i */
+	int signal_port_base_set;     /* else on an ephemeral port */
+	const char *signal_save;      /* the last signal accepted, raw */
 	int dpdk;	  /* set by main: --dpdk came first */
 };
 

@@ -54,10 +54,30 @@ uint64_t sim_stats_declined(const struct sim_stats *s)
 	       sim_stats_referred(s);
 }
 
+uint64_t sim_stats_settled(const struct sim_stats *s)
+{
+	return s->responses + s->timeout_reversals_answered;
+}
+
 int sim_stats_ok(const struct sim_stats *s)
 {
 	return s->verify_failures == 0 && s->timeouts == 0 &&
-	       s->responses == s->sent && s->bad_answered == 0;
+	       sim_stats_settled(s) + s->lost_after_revocation == s->sent &&
+	       s->bad_answered == 0;
+}
+
+/* " 00:3 25:1" for the nonzero counts of @codes. */
+static void codes_text(const uint64_t codes[100], FILE *f)
+{
+	char code[3];
+	unsigned i;
+
+	for (i = 0; i < 100; i++) {
+		if (!codes[i])
+			continue;
+		gw_wire_code_str((uint8_t)i, code);
+		fprintf(f, " %s:%" PRIu64, code, codes[i]);
+	}
 }
 
 static double throughput(const struct sim_stats *s)
@@ -68,7 +88,6 @@ static double throughput(const struct sim_stats *s)
 void sim_report_summary(const struct sim_stats *s, FILE *f)
 {
 	const struct sim_hist *h = &s->latency_us;
-	char code[3];
 	unsigned i;
 
 	fprintf(f, "mode             %s\n", s->mode);
@@ -87,16 +106,19 @@ void sim_report_summary(const struct sim_stats *s, FILE *f)
 	fprintf(f, "  referred       %" PRIu64 "\n", sim_stats_referred(s));
 	fprintf(f, "  declined       %" PRIu64 "\n", sim_stats_declined(s));
 	fprintf(f, "codes           ");
-	for (i = 0; i < 100; i++) {
-		if (!s->codes[i])
-			continue;
-		gw_wire_code_str((uint8_t)i, code);
-		fprintf(f, " %s:%" PRIu64, code, s->codes[i]);
-	}
+	codes_text(s->codes, f);
 	fprintf(f, "\n");
 	fprintf(f, "verify failures  %" PRIu64 "\n", s->verify_failures);
 	fprintf(f, "timeouts         %" PRIu64 " (loss %.6f)\n", s->timeouts,
 		sim_stats_loss(s));
+	fprintf(f,
+		"reversed         %" PRIu64 " after a timeout, %" PRIu64
+		" answered:",
+		s->timeout_reversals, s->timeout_reversals_answered);
+	codes_text(s->reversal_codes, f);
+	fprintf(f, "\n");
+	fprintf(f, "answered late    %" PRIu64 " (after their reversal)\n",
+		s->answers_after_reversal);
 	fprintf(f, "retransmits      %" PRIu64 "\n", s->retransmits);
 	fprintf(f, "answers dropped ");
 	for (i = 0; i < SIM_DROP_MAX; i++)
@@ -111,21 +133,26 @@ void sim_report_summary(const struct sim_stats *s, FILE *f)
 		"  p999 %" PRIu64 "  max %" PRIu64 "\n",
 		sim_hist_quantile(h, 0.5), sim_hist_quantile(h, 0.99),
 		sim_hist_quantile(h, 0.999), h->count ? h->max : 0);
+	if (s->lost_after_revocation || s->more)
+		fprintf(f, "lost (revoked)   %" PRIu64 "\n",
+			s->lost_after_revocation);
+	if (s->more)
+		s->more(s->more_ctx, f, 0);
 	fprintf(f, "result           %s\n", sim_stats_ok(s) ? "PASS" : "FAIL");
 }
 
-static void json_codes(const struct sim_stats *s, FILE *f)
+static void json_codes(const char *key, const uint64_t codes[100], FILE *f)
 {
 	const char *sep = "";
 	char code[3];
 	unsigned i;
 
-	fprintf(f, "  \"codes\": {");
+	fprintf(f, "  \"%s\": {", key);
 	for (i = 0; i < 100; i++) {
-		if (!s->codes[i])
+		if (!codes[i])
 			continue;
 		gw_wire_code_str((uint8_t)i, code);
-		fprintf(f, "%s\"%s\": %" PRIu64, sep, code, s->codes[i]);
+		fprintf(f, "%s\"%s\": %" PRIu64, sep, code, codes[i]);
 		sep = ", ";
 	}
 	fprintf(f, "},\n");
@@ -159,6 +186,13 @@ void sim_report_json_write(const struct sim_stats *s, FILE *f)
 	fprintf(f, "  \"referred\": %" PRIu64 ",\n", sim_stats_referred(s));
 	fprintf(f, "  \"verify_failures\": %" PRIu64 ",\n", s->verify_failures);
 	fprintf(f, "  \"timeouts\": %" PRIu64 ",\n", s->timeouts);
+	fprintf(f, "  \"timeout_reversals\": %" PRIu64 ",\n",
+		s->timeout_reversals);
+	fprintf(f, "  \"timeout_reversals_answered\": %" PRIu64 ",\n",
+		s->timeout_reversals_answered);
+	json_codes("timeout_reversal_codes", s->reversal_codes, f);
+	fprintf(f, "  \"answers_after_reversal\": %" PRIu64 ",\n",
+		s->answers_after_reversal);
 	fprintf(f, "  \"retransmits\": %" PRIu64 ",\n", s->retransmits);
 	fprintf(f, "  \"throughput_per_s\": %.1f,\n", throughput(s));
 	fprintf(f,
@@ -166,13 +200,17 @@ void sim_report_json_write(const struct sim_stats *s, FILE *f)
 		", \"p999\": %" PRIu64 ", \"max\": %" PRIu64 "},\n",
 		sim_hist_quantile(h, 0.5), sim_hist_quantile(h, 0.99),
 		sim_hist_quantile(h, 0.999), h->count ? h->max : 0);
-	json_codes(s, f);
+	json_codes("codes", s->codes, f);
 	json_drops(s, f);
 	fprintf(f, "  \"bad_sent\": %" PRIu64 ",\n", s->bad_sent);
 	fprintf(f, "  \"bad_answered\": %" PRIu64 ",\n", s->bad_answered);
 	fprintf(f, "  \"merchants\": %u,\n", s->merchants);
 	fprintf(f, "  \"sessions\": %u,\n", s->sessions);
 	fprintf(f, "  \"seconds\": %.3f,\n", s->seconds);
+	fprintf(f, "  \"lost_after_revocation\": %" PRIu64 ",\n",
+		s->lost_after_revocation);
+	if (s->more)
+		s->more(s->more_ctx, f, 1);
 	fprintf(f, "  \"ok\": %s\n", sim_stats_ok(s) ? "true" : "false");
 	fprintf(f, "}\n");
 }

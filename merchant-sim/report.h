@@ -25,12 +25,26 @@ struct sim_stats {
 	uint64_t sent;	    /* distinct requests, retransmissions apart */
 	uint64_t responses; /* requests answered */
 	uint64_t retransmits;
-	uint64_t timeouts; /* requests given up after every retry */
+	uint64_t timeouts; /* requests given up, their reversal's retries too */
+	/* Timeout reversals (reversal.h): sent, answered and by code; a
+	 * request whose reversal was answered is settled, not a timeout. */
+	uint64_t timeout_reversals;
+	uint64_t timeout_reversals_answered;
+	uint64_t reversal_codes[100];
+	/* Answers to an original that came after its reversal was sent. */
+	uint64_t answers_after_reversal;
 	uint64_t verify_failures;
 	uint64_t drops[SIM_DROP_MAX];
 	uint64_t codes[100];
 	uint64_t bad_sent;
 	uint64_t bad_answered;
+	/* Requests abandoned because the gateway revoked their session
+	 * (signals.h): neither answered nor timed out. */
+	uint64_t lost_after_revocation;
+	/* Counters of link 2, presented by their owner: @more writes them
+	 * as summary lines, or as JSON members when @json is set. */
+	void (*more)(const void *ctx, FILE *f, int json);
+	const void *more_ctx;
 	unsigned merchants;
 	unsigned sessions;
 	const char *mode;    /* "dpdk" or "kernel" */
@@ -53,7 +67,10 @@ uint64_t sim_stats_declined(const struct sim_stats *s);
 /* Requests never answered after every retry, as a share of those sent. */
 double sim_stats_loss(const struct sim_stats *s);
 
-/* 1 when the run passed: everything answered, as expected, in time. */
+/* Requests settled: answered, or reversed with the reversal answered. */
+uint64_t sim_stats_settled(const struct sim_stats *s);
+
+/* 1 when the run passed: everything settled, as expected, in time. */
 int sim_stats_ok(const struct sim_stats *s);
 
 void sim_report_summary(const struct sim_stats *s, FILE *f);

@@ -131,13 +131,14 @@ void sim_session_transmit(struct sim_merchant *m, struct sim_slot *s,
 			  uint64_t now, uint64_t timeout_ns)
 {
 	uint8_t body[GW_WIRE_REQ_LEN];
-	uint16_t flags = s->flags;
+	uint8_t type = s->reversing ? GW_MSG_REVERSE : GW_MSG_AUTH;
+	/* Partial approval and capture-now mean nothing to a reversal. */
+	uint16_t flags = s->reversing ? 0 : s->flags;
 
 	if (s->tries > 0)
 		flags |= GW_FLAG_RETRANSMIT;
 	gw_wire_req_encode(body, &s->req);
-	s->last_seq =
-	    sim_session_seal(m, GW_MSG_AUTH, flags, m->sid, body, s->pkt);
+	s->last_seq = sim_session_seal(m, type, flags, m->sid, body, s->pkt);
 	OPENSSL_cleanse(body, sizeof(body));
 	s->tries++;
 	s->deadline_ns = now + timeout_ns;

@@ -11,9 +11,11 @@
 #include <sys/socket.h>
 
 #include "cards.h"
+#include "gw_decide.h"
 #include "gw_kdf.h"
 #include "gw_replay.h"
 #include "gw_sessrec.h"
+#include "gw_signal.h"
 #include "gw_wire.h"
 #include "script.h"
 
@@ -29,8 +31,16 @@ struct sim_slot {
 	struct sim_card *card;		/* NULL: not on file (scripts only) */
 	const struct sim_script_line *script; /* NULL: random traffic */
 	uint16_t flags;
-	uint8_t tries; /* transmissions so far */
+	uint8_t
+	    tries; /* transmissions so far, of the reversal once reversing */
 	uint8_t used;
+	/* Timeout reversal (reversal.h): the request went unanswered and
+	 * a reversal of it is now sent instead, under the same txn id. */
+	uint8_t reversing;
+	uint8_t orig_tries;	 /* transmissions of the original */
+	uint8_t late_seen;	 /* the original's answer came after all */
+	struct gw_resp late;	 /* that answer */
+	struct gw_decision want; /* the model's decision for the original */
 	/* Position in the link's deadline list (DPDK mode only). */
 	struct sim_slot *tq_prev;
 	struct sim_slot *tq_next;
@@ -73,7 +83,25 @@ struct sim_merchant {
 	 * test. */
 	uint8_t answered[GW_WIRE_REQ_DGRAM];
 	int have_answered;
+	/* Link 2 (signals.h): what SESSION names (empty: "-" and
+	 * SIM_SESSION_VERSION), the session's signal key, and whether the
+	 * entry takes new requests (enum sim_sess_state). */
+	uint8_t state;
+	char sigaddr[64];
+	char version[40];
+	uint8_t sigkey[GW_SIGNAL_KEY_LEN];
 };
+
+/* What a merchant entry is doing; zero, the default, is a live session. */
+enum sim_sess_state {
+	SIM_SESS_ACTIVE = 0, /* takes new requests */
+	SIM_SESS_DRAINING,   /* replaced by a rekey: only finishes its own */
+	SIM_SESS_REVOKED,    /* revoked by the gateway: sends nothing more */
+	SIM_SESS_FREE,	     /* no session: a spare for the next rekey */
+};
+
+/* The software version SESSION reports when the entry names none. */
+#define SIM_SESSION_VERSION "1.0.0"
 
 /* @n merchants with @inflight slots each, sockets closed.  NULL on
  * allocation failure. */
@@ -96,9 +124,9 @@ uint64_t sim_session_seal(struct sim_merchant *m, uint8_t type, uint16_t flags,
 
 /*
  * (Re)transmits @s under a new sequence number and sets its deadline
- * @timeout_ns from @now, through m->link when set, else m->fd.  A send
- * error is left to the retransmission timer: UDP may lose the datagram
- * anyway.
+ * @timeout_ns from @now, through m->link when set, else m->fd: an
+ * authorization, or its reversal once @s->reversing is set.  A send error
+ * is left to the retransmission timer: UDP may lose the datagram anyway.
  */
 void sim_session_transmit(struct sim_merchant *m, struct sim_slot *s,
 			  uint64_t now, uint64_t timeout_ns);

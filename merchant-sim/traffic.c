@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reversal.h"
 #include "traffic.h"
 
 #define RECV_BATCH     32
@@ -111,7 +112,8 @@ uint64_t sim_traffic_txn(struct sim_traffic *t, struct sim_merchant *m)
 
 uint64_t sim_traffic_outstanding(const struct sim_traffic *t)
 {
-	return t->st->sent - t->st->responses - t->st->timeouts;
+	return t->st->sent - sim_stats_settled(t->st) - t->st->timeouts -
+	       t->st->lost_after_revocation;
 }
 
 static void start(struct sim_traffic *t, struct sim_merchant *m,
@@ -132,7 +134,9 @@ static struct sim_merchant *pick_merchant(struct sim_traffic *t)
 
 	for (i = 0; i < t->nm; i++) {
 		k = (t->rr + i) % t->nm;
-		if (t->m[k].nout < t->m[k].nslot) {
+		/* Rekeyed, revoked and spare entries take nothing new. */
+		if (t->m[k].state == SIM_SESS_ACTIVE &&
+		    t->m[k].nout < t->m[k].nslot) {
 			t->rr = (k + 1) % t->nm;
 			return &t->m[k];
 		}
@@ -325,7 +329,14 @@ static void give_up(struct sim_traffic *t, struct sim_merchant *m,
 		    struct sim_slot *s)
 {
 	t->st->timeouts++;
-	if (t->st->timeouts <= TIMEOUTS_SHOWN)
+	if (t->st->timeouts <= TIMEOUTS_SHOWN && s->reversing)
+		fprintf(
+		    stderr,
+		    "merchant-sim: merchant %s session %" PRIu32
+		    " txn %016" PRIx64
+		    ": no answer after %u transmissions, nor to its reversal after %u\n",
+		    m->id, m->sid, s->req.txn_id, s->orig_tries, s->tries);
+	else if (t->st->timeouts <= TIMEOUTS_SHOWN)
 		fprintf(stderr,
 			"merchant-sim: merchant %s session %" PRIu32
 			" txn %016" PRIx64
@@ -341,11 +352,23 @@ static void give_up(struct sim_traffic *t, struct sim_merchant *m,
 void sim_traffic_expire_slot(struct sim_traffic *t, struct sim_merchant *m,
 			     struct sim_slot *s, uint64_t now)
 {
-	if (s->tries > t->o->retries) {
+	/* An echoing data plane decides nothing, so nothing is reversed. */
+	uint64_t rev = t->o->expect_echo ? 0 : t->o->reverse_after;
+	struct gw_decision want;
+
+	switch (sim_reversal_on_expiry(s, t->o->retries, rev)) {
+	case SIM_EXPIRY_GIVE_UP:
 		give_up(t, m, s);
 		return;
+	case SIM_EXPIRY_REVERSE:
+		sim_check_expect(t->chk, s, &want);
+		sim_reversal_start(s, &want);
+		t->st->timeout_reversals++;
+		break;
+	case SIM_EXPIRY_RETRANSMIT:
+		t->st->retransmits++;
+		break;
 	}
-	t->st->retransmits++;
 	sim_session_transmit(m, s, now, t->o->timeout_ms * 1000000ull);
 }
 
@@ -384,6 +407,16 @@ static void wait_time(const struct sim_traffic *t, int more, uint64_t now,
 	ts->tv_nsec = (long)ns;
 }
 
+static int ev_hooked(const struct epoll_event *ev, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (ev[i].data.u32 == SIM_TRAFFIC_HOOK_EV)
+			return 1;
+	return 0;
+}
+
 static int loop(struct sim_traffic *t, sim_feed_fn feed)
 {
 	struct epoll_event ev[64];
@@ -404,8 +437,11 @@ static int loop(struct sim_traffic *t, sim_feed_fn feed)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n; i++)
-			sim_traffic_drain(t, &t->m[ev[i].data.u32]);
+			if (ev[i].data.u32 != SIM_TRAFFIC_HOOK_EV)
+				sim_traffic_drain(t, &t->m[ev[i].data.u32]);
 		expire(t, sim_now_ns());
+		if (t->hook)
+			t->hook(t, n > 0 && ev_hooked(ev, n), sim_now_ns());
 	}
 	t->st->seconds += (double)(sim_now_ns() - t->start_ns) / 1e9;
 	return 0;
@@ -440,7 +476,12 @@ int sim_traffic_warmup(struct sim_traffic *t, uint64_t ms)
 	t->st = t->chk->st = st;
 	st->verify_failures += scratch->verify_failures;
 	st->timeouts += scratch->timeouts;
-	st->sent += scratch->timeouts;
+	st->timeout_reversals += scratch->timeout_reversals;
+	st->timeout_reversals_answered += scratch->timeout_reversals_answered;
+	for (unsigned i = 0; i < 100; i++)
+		st->reversal_codes[i] += scratch->reversal_codes[i];
+	/* Sent too, so that sent still adds up to settled and timeouts. */
+	st->sent += scratch->timeouts + scratch->timeout_reversals_answered;
 	free(scratch);
 	return rc;
 }

@@ -2,8 +2,8 @@
  * The event loop that drives the sessions: open-loop sending at the
  * configured rate spread over the merchants, at most --inflight requests
  * outstanding per merchant and one per card, retransmission with a new
- * sequence number on timeout, and the reading of answers, which check.c
- * verifies.
+ * sequence number on timeout, the reversal of a request left unanswered
+ * (reversal.h), and the reading of answers, which check.c verifies.
  */
 #ifndef SIM_TRAFFIC_H
 #define SIM_TRAFFIC_H
@@ -52,7 +52,14 @@ struct sim_traffic {
 	int (*run)(struct sim_traffic *t, sim_feed_fn feed);
 	uint64_t (*now)(void);
 	void *loop_ctx;
+	/* Link 2 (signals.h), called by the epoll loop on every turn with
+	 * @ready set when the event tagged SIM_TRAFFIC_HOOK_EV fired. */
+	void (*hook)(struct sim_traffic *t, int ready, uint64_t now);
+	void *hook_ctx;
 };
+
+/* The epoll tag of the hook's descriptor; merchants use their index. */
+#define SIM_TRAFFIC_HOOK_EV UINT32_MAX
 
 /* Sets up the loop over @nm merchants (sessions) whose sockets are open;
  * those with fd -1 are left to another loop.  0 or a negative errno. */
@@ -93,8 +100,8 @@ uint64_t sim_traffic_txn(struct sim_traffic *t, struct sim_merchant *m);
 /* Requests sent and neither answered nor given up. */
 uint64_t sim_traffic_outstanding(const struct sim_traffic *t);
 
-/* The deadline of @s passed at @now: retransmits it, or gives it up after
- * the last retry. */
+/* The deadline of @s passed at @now: retransmits it, sends its reversal
+ * instead, or gives it up after the last retry. */
 void sim_traffic_expire_slot(struct sim_traffic *t, struct sim_merchant *m,
 			     struct sim_slot *s, uint64_t now);
 

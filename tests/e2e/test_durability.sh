@@ -18,8 +18,12 @@
 # reversal, refund, capture-now, duplicate, conflicting reuse); kill -9 in
 # the middle of load, five times, each answer then in the journal and in
 # Redis exactly once, its retransmit answered as before, the card debited
-# once; Redis stopped during load; settlement; a torn journal end repaired
-# and a damaged journal refused.
+# once, and merchant-sim's requests cut off by the kills reversed, every
+# approval in its answers log journaled and shipped once, every card's
+# open-to-buy what the log says; answers held back (the data plane
+# stopped) past the retransmit budget, the requests reversed and the
+# balances exact; Redis stopped during load; settlement; a torn journal
+# end repaired and a damaged journal refused.
 set -u
 GW_PROG=e2e-durability
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -84,6 +88,51 @@ stream_records() { "$GW_BUILD/gw-settle" --redis "$run/redis.sock" --records; }
 # How often gateway reference $2 occurs in the records in file $1 (compared
 # as strings: awk's numbers cannot hold 64 bits).
 times_in() { awk -v r="$2" '$7 "" == r ""' "$1" | wc -l; }
+# The gateway references of the approvals (00, 10; reversals too) in
+# merchant-sim's answers log $1, in decimal as the records have them.
+log_approvals() {
+	awk '$4 == "00" || $4 == "10" {print $6}' "$1" | while read -r hex; do
+		printf '%u\n' "0x$hex"
+	done
+}
+# How many references of file $1 are not exactly once in records file $2.
+not_once() {
+	awk 'NR == FNR {n[$7 ""]++; next} n[$1 ""] != 1 {bad++}
+		END {print bad + 0}' "$2" "$1"
+}
+# A fresh balances dump into file $1.
+dump() {
+	rm -f "$run/balances.txt"
+	kill -USR1 "$GW_DATAPLANE_PID"
+	gw_wait_for "[ -s $run/balances.txt ]" 5
+	cp "$run/balances.txt" "$1"
+}
+# How many cards named in answers log $2 have an open-to-buy in a fresh
+# dump other than in dump $1 (taken before the run) minus the log's
+# approved authorizations that no approved reversal released.  Cards are
+# told apart by their masked number; the sums are per masked number.
+model_diff() {
+	dump "$run/after.bal"
+	awk 'FILENAME == ARGV[1] {before[$1] += $3; next}
+		FILENAME == ARGV[2] {
+			seen[$8] = 1
+			k = $1 " " $2
+			if ($3 == "reverse" && $4 == "00") released[k] = 1
+			if ($3 == "auth" && ($4 == "00" || $4 == "10")) {
+				amount[k] = $5; card[k] = $8
+			}
+			next
+		}
+		{now[$1] += $3}
+		END {
+			for (k in amount) if (!(k in released)) debit[card[k]] += amount[k]
+			for (c in seen) if (before[c] - debit[c] != now[c]) {
+				printf "%s: expected %.0f, got %.0f\n", c, before[c] - debit[c], now[c] >"/dev/stderr"
+				bad++
+			}
+			print bad + 0
+		}' "$1" "$2" "$run/after.bal"
+}
 
 # --- exact amounts over the real data path --------------------------------
 dp_start
@@ -96,8 +145,13 @@ check_eq "card debited exactly (1000000 - 10000 + 4000 + 3000 - 20000 + 5000 + 3
 card=601100*********0003
 otb0=$(otb "$card")
 : >"$run/kill.saved"
+dump "$run/kill-before.bal"
+# A request the kill cut off is reversed after three retransmissions
+# (0.4 s); the reversal keeps trying for 4 s, longer than a restart takes.
 sim_bg --cards "$run/load-cards.csv" --merchants 2 --rate 300 \
-	--seconds 600 --report "$run/load.json" >"$run/load.out" 2>&1
+	--seconds 600 --timeout-ms 100 --retries 40 --reverse-after 3 \
+	--answers-log "$run/kill-answers.txt" --report "$run/load.json" \
+	>"$run/load.out" 2>&1
 simpid=$SIM_PID
 for round in $(seq "$KILLS"); do
 	table=$run/kill-$round.csv
@@ -116,7 +170,20 @@ for round in $(seq "$KILLS"); do
 	check_eq "kill $round: every request answered as an approval of 100" 0 $? "$run/kill-$round.out"
 done
 kill -TERM "$simpid" 2>/dev/null
-wait "$simpid" 2>/dev/null
+wait "$simpid"
+check_eq "kill rounds: merchant-sim exit status" 0 $? "$run/load.out"
+check_eq "kill rounds: merchant-sim timeouts" 0 "$(jq .timeouts "$run/load.json")"
+check_eq "kill rounds: merchant-sim verify failures" 0 "$(jq .verify_failures "$run/load.json")"
+check_gt "kill rounds: requests reversed after the kills" 0 \
+	"$(jq .timeout_reversals "$run/load.json")"
+check_eq "kill rounds: every reversal answered" \
+	"$(jq .timeout_reversals "$run/load.json")" \
+	"$(jq .timeout_reversals_answered "$run/load.json")"
+check_eq "kill rounds: answers log holds every settled request" \
+	"$(jq '.responses + .timeout_reversals_answered + .answers_after_reversal' "$run/load.json")" \
+	"$(wc -l <"$run/kill-answers.txt")"
+check_eq "kill rounds: no card debited twice (dump vs. answers log)" 0 \
+	"$(model_diff "$run/kill-before.bal" "$run/kill-answers.txt")"
 grep -h '^  ok ' "$run"/kill-*.out | awk '{print $NF}' >"$run/kill.refs"
 check_eq "kill rounds: answers received" $((KILLS * 60)) "$(wc -l <"$run/kill.refs")"
 check_eq "kill rounds: no reference given to two transactions" 0 \
@@ -133,6 +200,12 @@ while read -r ref; do
 	[ "$(times_in "$run/stream.txt" "$ref")" = 1 ] || bad=$((bad + 1))
 done <"$run/kill.refs"
 check_eq "every approval once in the journal and once in Redis" 0 "$bad"
+log_approvals "$run/kill-answers.txt" >"$run/sim.refs"
+check_gt "merchant-sim approvals in its answers log" 100 "$(wc -l <"$run/sim.refs")"
+check_eq "merchant-sim approvals: each once in the journal" 0 \
+	"$(not_once "$run/sim.refs" "$run/journal.txt")"
+check_eq "merchant-sim approvals: each once in Redis" 0 \
+	"$(not_once "$run/sim.refs" "$run/stream.txt")"
 check_eq "Redis holds the journal, record for record" \
 	"$(sort "$run/journal.txt" | md5sum)" "$(sort "$run/stream.txt" | md5sum)"
 check_gt "journal records (the load included)" $((KILLS * 60 + 15)) \
@@ -154,6 +227,38 @@ check_eq "retransmits after restart: no second debit" "$otb1" "$(otb "$card")"
 txn "$e2e/txn-after-restart.csv" 0 - "$run/exact.saved" >"$run/after.out" 2>&1
 check_eq "transaction set after restart: repeats and restored state" 0 $? "$run/after.out"
 check_eq "transaction set card after restart" 980000 "$(otb '400000******0012')"
+
+# --- answers held back past the retransmit budget: timeout reversals -----
+# The data plane is stopped for longer than three retransmissions take, and
+# its port's receive ring keeps what arrives meanwhile: after SIGCONT it
+# decides each original, then its reversal, which releases the approval.
+dump "$run/stop-before.bal"
+sim_bg --cards "$run/load-cards.csv" --merchants 2 --rate 200 --seconds 4 \
+	--timeout-ms 100 --retries 30 --reverse-after 3 \
+	--answers-log "$run/stop-answers.txt" --report "$run/stop.json" \
+	>"$run/stop.out" 2>&1
+simpid=$SIM_PID
+sleep 1
+kill -STOP "$GW_DATAPLANE_PID"
+sleep 1.5
+kill -CONT "$GW_DATAPLANE_PID"
+wait "$simpid"
+check_eq "held answers: merchant-sim exit status" 0 $? "$run/stop.out"
+check_gt "held answers: requests reversed" 0 "$(jq .timeout_reversals "$run/stop.json")"
+check_eq "held answers: every reversal answered" \
+	"$(jq .timeout_reversals "$run/stop.json")" \
+	"$(jq .timeout_reversals_answered "$run/stop.json")"
+check_gt "held answers: reversals that released an approval (00)" 0 \
+	"$(jq '.timeout_reversal_codes["00"] // 0' "$run/stop.json")"
+check_eq "held answers: no original unseen (25)" 0 \
+	"$(jq '.timeout_reversal_codes["25"] // 0' "$run/stop.json")"
+check_eq "held answers: timeouts" 0 "$(jq .timeouts "$run/stop.json")"
+check_eq "held answers: verify failures (the balance model held)" 0 \
+	"$(jq .verify_failures "$run/stop.json")"
+check_eq "held answers: sent = answered + reversed" "$(jq .sent "$run/stop.json")" \
+	"$(jq '.responses + .timeout_reversals_answered' "$run/stop.json")"
+check_eq "held answers: data plane open-to-buy equals the model" 0 \
+	"$(model_diff "$run/stop-before.bal" "$run/stop-answers.txt")"
 
 # --- Redis stopped during load --------------------------------------------
 sim_bg --cards "$run/load-cards.csv" --merchants 2 --rate 500 --seconds 4 \

@@ -48,6 +48,9 @@ static void defaults_apply(void **state)
 	assert_int_equal(o.inflight, 8);
 	assert_int_equal(o.timeout_ms, 200);
 	assert_int_equal(o.retries, 5);
+	assert_int_equal(o.reverse_after, 3);
+	assert_int_equal(o.reverse_after_set, 0);
+	assert_null(o.answers_log);
 	assert_true(o.partial_ratio == 0.3);
 	assert_int_equal(o.referral_amount, GW_REFERRAL_DEFAULT);
 	assert_int_equal(o.seed_set, 0);
@@ -124,6 +127,8 @@ static void every_option_is_read(void **state)
 	assert_int_equal(o.inflight, 2);
 	assert_int_equal(o.timeout_ms, 50);
 	assert_int_equal(o.retries, 0);
+	/* The default reversal follows a lower --retries. */
+	assert_int_equal(o.reverse_after, 0);
 	assert_true(o.partial_ratio == 1.0);
 	assert_int_equal(o.referral_amount, 12345);
 	assert_int_equal(o.seed, UINT64_MAX);
@@ -131,6 +136,28 @@ static void every_option_is_read(void **state)
 	assert_string_equal(o.report, "out.json");
 	assert_int_equal(o.bad_input, 1);
 	assert_int_equal(sim_opts_load_wanted(&o), 1);
+}
+
+static void reversal_options_are_read(void **state)
+{
+	char *const argv[] = {
+	    BASE, "--retries",	   "8",		 "--reverse-after",
+	    "8",  "--answers-log", "answers.txt"};
+	char *const off[] = {BASE, "--reverse-after=0"};
+	char *const low[] = {BASE, "--retries", "2"};
+	char *const over[] = {BASE, "--retries", "2", "--reverse-after", "3"};
+
+	assert_int_equal(parse(ARGC(argv), argv), 0);
+	assert_int_equal(o.retries, 8);
+	assert_int_equal(o.reverse_after, 8);
+	assert_int_equal(o.reverse_after_set, 1);
+	assert_string_equal(o.answers_log, "answers.txt");
+	assert_int_equal(parse(ARGC(off), off), 0);
+	assert_int_equal(o.reverse_after, 0);
+	assert_int_equal(parse(ARGC(low), low), 0);
+	assert_int_equal(o.reverse_after, 2);
+	assert_int_equal(parse(ARGC(over), over), -EINVAL);
+	assert_string_equal(err, "--reverse-after 3 exceeds --retries 2");
 }
 
 static void help_is_recognised(void **state)
@@ -377,6 +404,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(defaults_apply),
 	    cmocka_unit_test(every_option_is_read),
+	    cmocka_unit_test(reversal_options_are_read),
 	    cmocka_unit_test(help_is_recognised),
 	    cmocka_unit_test(bad_values_are_refused),
 	    cmocka_unit_test(unknown_and_malformed_options_are_refused),
