@@ -79,6 +79,14 @@ gw_teardown() {
 	GW_NETNS=""
 }
 
+# A TCP port on loopback that nothing listens on.
+gw_free_port() {
+	local p
+	for p in $(seq $((20000 + $$ % 20000)) 65000); do
+		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
+	done
+}
+
 # Waits up to $2 seconds (default 10) for command $1 to succeed.
 gw_wait_for() {
 	local tries=$((${2:-10} * 10))
@@ -139,10 +147,11 @@ gw_topology() {
 }
 
 # PKI, master key and enrollment secrets for $2 merchants in directory $1.
-# The gateway's TLS name is the control link's address.
+# The gateway's TLS name is the address gw-control listens on ($3, by
+# default the control link's).
 gw_make_pki() {
-	local dir=$1 n=$2
-	"$GW_BUILD/gw-pki" init --dir "$dir/pki" --server-name 198.18.1.1 \
+	local dir=$1 n=$2 name=${3:-198.18.1.1}
+	"$GW_BUILD/gw-pki" init --dir "$dir/pki" --server-name "$name" \
 		>"$dir/pki.log" || gw_die "gw-pki init failed"
 	"$GW_BUILD/gw-control" keygen --out "$dir/master.key" ||
 		gw_die "cannot create the master key"
@@ -151,11 +160,13 @@ gw_make_pki() {
 		gw_die "cannot create enrollment secrets"
 }
 
+# gw-control for directory $1, listening on $2 (default the control link's
+# address), telling merchants the data plane is at 198.18.0.2:7878.
 gw_start_control() {
-	local dir=$1
+	local dir=$1 listen=${2:-198.18.1.1:7443}
 	"$GW_BUILD/gw-control" serve --pki "$dir/pki" \
 		--redis "$dir/redis.sock" --master-key "$dir/master.key" \
-		--listen 198.18.1.1:7443 --dataplane 198.18.0.2:7878 \
+		--listen "$listen" --dataplane 198.18.0.2:7878 \
 		2>>"$dir/control.log" &
 	gw_track $!
 	GW_CONTROL_PID=$!
