@@ -474,7 +474,7 @@ static void test_load_demo_file(void **state)
 	t = gw_credit_load(path, tk, err, sizeof(err));
 	assert_string_equal(err, "");
 	assert_non_null(t);
-	assert_int_equal(gw_credit_count(t), 33);
+	assert_int_equal(gw_credit_count(t), 39);
 	lookup(t, tk, "4111111111111111", "411111******1111", 3012, BIG, BIG,
 	       'A');
 	lookup(t, tk, "36227206271667", "362272****1667", 3012, BIG, BIG, 'A');
@@ -482,6 +482,8 @@ static void test_load_demo_file(void **state)
 	       'A');
 	lookup(t, tk, "9999990000000147", "999999******0147", 3012, 500000,
 	       1500, 'A');
+	lookup(t, tk, "9999990000000295", "999999******0295", 3012, 500000,
+	       20000, 'A');
 	lookup(t, tk, "9999990000000170", "999999******0170", 2312, 500000,
 	       500000, 'A');
 	lookup(t, tk, "9999990000000196", "999999******0196", 3012, 500000,
