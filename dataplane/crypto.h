@@ -1,8 +1,7 @@
 /*
- * AES-GCM over a whole burst through intel-ipsec-mb's job API: every
- * datagram of the burst is submitted before any is waited for, so the
- * library can interleave them.  Framing (what is header, body, tag) and
- * the keys are the caller's.
+ * AES-GCM over a whole burst through intel-ipsec-mb, one direct call per
+ * datagram with the next one's key and body prefetched.  Framing (what is
+ * header, body, tag) and the keys are the caller's.
  */
 #ifndef GW_DP_CRYPTO_H
 #define GW_DP_CRYPTO_H

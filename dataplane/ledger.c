@@ -90,9 +90,11 @@ struct gw_ledger *gw_ledger_new(size_t capacity, uint32_t dup_window_s,
 		gw_ledger_free(l);
 		return NULL;
 	}
-	memset(l->entries, 0, capacity * sizeof(*l->entries));
-	memset(l->by_key, 0, slots * sizeof(uint32_t));
-	memset(l->by_ref, 0, slots * sizeof(uint32_t));
+	/* explicit_bzero, because the compiler turns malloc and memset into
+	 * calloc, whose fresh pages would fault on first use instead. */
+	explicit_bzero(l->entries, capacity * sizeof(*l->entries));
+	explicit_bzero(l->by_key, slots * sizeof(uint32_t));
+	explicit_bzero(l->by_ref, slots * sizeof(uint32_t));
 	l->capacity = capacity;
 	l->mask = slots - 1;
 	l->window_ns = (uint64_t)dup_window_s * NS_PER_S;

@@ -125,8 +125,9 @@ static int make_dir(const char *dir)
 	return 0;
 }
 
-static int write_file(const char *path, const uint8_t *buf, size_t len)
+int sim_install_write(const char *path, const void *data, size_t len)
 {
+	const uint8_t *buf = data;
 	ssize_t n;
 	int fd, rc = 0;
 
@@ -165,10 +166,10 @@ static int make_paths(struct paths *p, const char *dir, const char *name,
 		     version);
 	b = snprintf(p->sig, sizeof(p->sig), "%s/%s-%s.pkg.sig", dir, name,
 		     version);
-	c = snprintf(p->tmp_pkg, sizeof(p->tmp_pkg), "%s/.%s-%s.pkg.part",
-		     dir, name, version);
-	d = snprintf(p->tmp_sig, sizeof(p->tmp_sig), "%s/.%s-%s.sig.part",
-		     dir, name, version);
+	c = snprintf(p->tmp_pkg, sizeof(p->tmp_pkg), "%s/.%s-%s.pkg.part", dir,
+		     name, version);
+	d = snprintf(p->tmp_sig, sizeof(p->tmp_sig), "%s/.%s-%s.sig.part", dir,
+		     name, version);
 	if (a < 0 || b < 0 || c < 0 || d < 0 || (size_t)a >= sizeof(p->pkg) ||
 	    (size_t)b >= sizeof(p->sig) || (size_t)c >= sizeof(p->tmp_pkg) ||
 	    (size_t)d >= sizeof(p->tmp_sig))
@@ -194,9 +195,9 @@ int sim_install_package(const char *root_crt, const char *dir, const char *name,
 		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
 		return rc;
 	}
-	rc = write_file(p.tmp_sig, sig, siglen);
+	rc = sim_install_write(p.tmp_sig, sig, siglen);
 	if (rc == 0)
-		rc = write_file(p.tmp_pkg, pkg, pkglen);
+		rc = sim_install_write(p.tmp_pkg, pkg, pkglen);
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
 		goto out;

@@ -47,6 +47,11 @@ int sim_install_parse_ref(const char *ref, char *name, char *version);
 int sim_install_dir(const struct sim_opts *o, const char *merchant, char *out,
 		    size_t outlen);
 
+/* Writes @len bytes to @path (created or truncated, mode 0600) and syncs
+ * them, so that a rename after it never installs a hole.  0 or a
+ * negative errno. */
+int sim_install_write(const char *path, const void *data, size_t len);
+
 /*
  * Writes the signed manifest @sig and the package @pkg, as FETCH gave
  * them, beside their final names in @dir (created 0700 when missing),

@@ -27,6 +27,7 @@
 #include "report.h"
 #include "script.h"
 #include "session.h"
+#include "signals.h"
 #include "tls.h"
 #include "traffic.h"
 
@@ -46,8 +47,10 @@ struct run {
 	struct sim_ident *ids;
 	int nids;
 	unsigned nsess; /* nids * sessions per merchant */
+	unsigned nent; /* nsess, and as many spares for rekeys with --signals */
 	struct sim_merchant *m;
-	struct sim_port *port; /* DPDK mode */
+	struct sim_signals *sig; /* link 2, with --signals */
+	struct sim_port *port;	 /* DPDK mode */
 	int eal_up;
 	struct sim_dloop dloop;
 	struct sim_stats st;
@@ -112,6 +115,22 @@ static int connect_sessions(struct run *r, unsigned from, unsigned n)
 	return 0;
 }
 
+/* The version SESSION reports, and with --signals a listener per
+ * merchant that SESSION names. */
+static int link2(struct run *r, unsigned spm)
+{
+	unsigned k;
+
+	for (k = 0; k < r->nent; k++)
+		snprintf(r->m[k].version, sizeof(r->m[k].version), "%s",
+			 r->o.software_version);
+	if (!r->o.signals)
+		return 0;
+	r->sig = sim_signals_new(&r->o, r->m, r->nent, r->nsess, spm, r->ids,
+				 (unsigned)r->nids, 1, r->err, sizeof(r->err));
+	return r->sig ? 0 : fail(r->err);
+}
+
 /* Enrolls where needed and opens the sessions of every merchant. */
 static int open_sessions(struct run *r)
 {
@@ -120,10 +139,13 @@ static int open_sessions(struct run *r)
 	int i, rc = 0;
 
 	r->nsess = (unsigned)r->nids * spm;
-	r->m = sim_merchants_new(r->nsess,
+	r->nent = r->o.signals ? 2 * r->nsess : r->nsess;
+	r->m = sim_merchants_new(r->nent,
 				 r->o.script ? 1 : (unsigned)r->o.inflight);
 	if (!r->m)
 		return fail("out of memory");
+	if (link2(r, spm) < 0)
+		return -1;
 	ctx = sim_tls_ctx(r->o.ca, r->err, sizeof(r->err));
 	if (!ctx)
 		return fail(r->err);
@@ -142,6 +164,8 @@ static int open_sessions(struct run *r)
 	r->ids = NULL;
 	if (rc < 0)
 		return fail(r->err);
+	if (r->sig)
+		sim_signals_opened(r->sig, r->nsess);
 	r->st.merchants = (unsigned)r->nids;
 	r->st.sessions = r->nsess;
 	printf("merchant-sim: %u sessions open\n", r->nsess);
@@ -185,10 +209,12 @@ static int traffic(struct run *r)
 			return fail(r->err);
 		r->chk.log = r->anslog;
 	}
-	rc = sim_traffic_init(&r->t, &r->o, r->m, r->nsess, r->cards, &r->chk,
+	rc = sim_traffic_init(&r->t, &r->o, r->m, r->nent, r->cards, &r->chk,
 			      &r->st);
 	if (rc < 0)
 		return fail("cannot set up the event loop");
+	if (r->sig && sim_signals_attach(r->sig, &r->t, &r->st) < 0)
+		return fail("cannot listen for signals");
 	if (r->o.dpdk && sim_dloop_attach(&r->dloop, &r->t, r->port, r->err,
 					  sizeof(r->err)) < 0)
 		return fail(r->err);
@@ -203,6 +229,7 @@ static int traffic(struct run *r)
 		if (rc == 0)
 			rc = sim_badin_run(&r->t);
 	}
+	sim_signals_detach(r->sig);
 	sim_traffic_fini(&r->t);
 	if (rc < 0)
 		return fail(strerror(-rc));
@@ -269,7 +296,8 @@ static void cleanup(struct run *r)
 	sim_port_close(r->port);
 	if (r->eal_up)
 		rte_eal_cleanup();
-	sim_merchants_free(r->m, r->nsess);
+	sim_signals_free(r->sig);
+	sim_merchants_free(r->m, r->nent);
 	sim_idents_free(r->ids, (size_t)r->nids);
 	sim_script_free(r->script);
 	sim_cards_free(r->cards);
@@ -289,6 +317,11 @@ static int parse(struct run *r, int argc, char **argv, char ***eal, int *neal)
 		rc = -EINVAL;
 	} else {
 		rc = sim_opts_parse(&r->o, nown, own, r->err, sizeof(r->err));
+	}
+	if (rc == 0 && dpdk && r->o.signals) {
+		snprintf(r->err, sizeof(r->err),
+			 "--signals runs over kernel sockets; drop --dpdk");
+		rc = -EINVAL;
 	}
 	if (rc == 0 && dpdk && r->o.bad_input) {
 		snprintf(r->err, sizeof(r->err),

@@ -108,8 +108,8 @@ static int opt_ipv4(struct sim_opts *o, const struct opt *d, const char *val,
 }
 
 /* A version the installer can compare: one to four dotted numbers. */
-static int opt_version(struct sim_opts *o, const struct opt *d,
-		       const char *val, char *err, size_t errlen)
+static int opt_version(struct sim_opts *o, const struct opt *d, const char *val,
+		       char *err, size_t errlen)
 {
 	int cmp;
 

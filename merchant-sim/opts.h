@@ -64,7 +64,7 @@ struct sim_opts {
 	uint64_t signal_port_base;    /* merchant i listens on base + i */
 	int signal_port_base_set;     /* else on an ephemeral port */
 	const char *signal_save;      /* the last signal accepted, raw */
-	int dpdk;	  /* set by main: --dpdk came first */
+	int dpdk;		      /* set by main: --dpdk came first */
 };
 
 /* Returned by sim_opts_parse for --help. */

@@ -20,14 +20,8 @@
 #include "signals.h"
 #include "sigwork.h"
 
-/*
- * The data plane learns of a new session by polling Redis; until it has,
- * requests on it would be dropped and retransmitted.  A replacement takes
- * over only after this long, and the old session carries on meanwhile.
- */
-#define REKEY_SETTLE_NS (200 * 1000000ull)
-#define RECV_MAX	128
-#define OFF_SESSION	8
+#define RECV_MAX    128
+#define OFF_SESSION 8
 
 static const char *const refusal_names[SIM_SIGREF_MAX] = {
     [SIM_SIGREF_SIZE] = "size",
@@ -131,8 +125,7 @@ static int bind_listener(const struct sim_opts *o, unsigned i,
 
 	if (o->signal_port_base_set)
 		set_port(&ss, (uint16_t)(o->signal_port_base + i));
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		    0);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 ||
@@ -155,11 +148,11 @@ static int listen_all(struct sim_signals *s, char *err, size_t errlen)
 
 	if (s->o->signal_port_base_set &&
 	    s->o->signal_port_base + s->nmer - 1 > 65535) {
-		snprintf(err, errlen,
-			 "--signal-port-base: %u merchants need ports up to %llu",
-			 s->nmer,
-			 (unsigned long long)s->o->signal_port_base +
-			     s->nmer - 1);
+		snprintf(
+		    err, errlen,
+		    "--signal-port-base: %u merchants need ports up to %llu",
+		    s->nmer,
+		    (unsigned long long)s->o->signal_port_base + s->nmer - 1);
 		return -EINVAL;
 	}
 	rc = local_addr(s->o, &ss, &sslen);
@@ -333,8 +326,8 @@ int sim_signals_take(struct sim_signals *s, unsigned mer, const uint8_t *pkt,
 
 int sim_signals_seen(struct sim_sigm *mm, uint8_t type, const char *ref)
 {
-	unsigned i, n = mm->nseen < SIM_SIG_SEEN_MAX ? mm->nseen
-						      : SIM_SIG_SEEN_MAX;
+	unsigned i,
+	    n = mm->nseen < SIM_SIG_SEEN_MAX ? mm->nseen : SIM_SIG_SEEN_MAX;
 
 	for (i = 0; i < n; i++)
 		if (mm->seen[i].type == type && !strcmp(mm->seen[i].ref, ref))
@@ -382,9 +375,10 @@ static void on_software(struct sim_signals *s, unsigned mer, int e,
 	/* The reference becomes a file name and a link-1 request: nothing
 	 * but a package name and a version goes further. */
 	if (sim_install_parse_ref(sig->ref, name, version) < 0) {
-		fprintf(stderr,
-			"merchant-sim: merchant %s: SOFTWARE_AVAILABLE %s is not name@version, ignored\n",
-			s->mer[mer].id, sig->ref);
+		fprintf(
+		    stderr,
+		    "merchant-sim: merchant %s: SOFTWARE_AVAILABLE %s is not name@version, ignored\n",
+		    s->mer[mer].id, sig->ref);
 		return;
 	}
 	post_once(s, mer, SIM_JOB_INSTALL, sig);
@@ -464,146 +458,6 @@ void sim_signals_react(struct sim_signals *s, unsigned mer, int ent,
 		reactions[sig->type](s, mer, ent, sig, now);
 }
 
-/* ---- sessions changing hands --------------------------------------- */
-
-static void unwatch(struct sim_signals *s, struct sim_merchant *m)
-{
-	if (m->fd < 0)
-		return;
-	if (s->t)
-		(void)epoll_ctl(s->t->epfd, EPOLL_CTL_DEL, m->fd, NULL);
-	close(m->fd);
-	m->fd = -1;
-}
-
-void sim_signals_revoke(struct sim_signals *s, unsigned e)
-{
-	struct sim_merchant *m = &s->m[e];
-	uint64_t lost = 0;
-	unsigned k;
-
-	if (s->ent[e].revoked_seen)
-		return;
-	s->ent[e].revoked_seen = 1;
-	if (m->state == SIM_SESS_FREE)
-		return;
-	if (m->state == SIM_SESS_DRAINING)
-		s->draining--;
-	m->state = SIM_SESS_REVOKED;
-	s->st.revoked++;
-	for (k = 0; m->nout && k < m->nslot; k++) {
-		if (!m->slot[k].used)
-			continue;
-		/* Whether the gateway debited is unknown, so this card's
-		 * model cannot be trusted again, as after a timeout. */
-		if (m->slot[k].card)
-			m->slot[k].card->lost = 1;
-		sim_session_slot_put(m, &m->slot[k]);
-		lost++;
-	}
-	if (s->run)
-		s->run->lost_after_revocation += lost;
-	unwatch(s, m);
-	fprintf(s->out,
-		"merchant %s: session %" PRIu32
-		" revoked, %" PRIu64 " requests abandoned\n",
-		m->id, m->sid, lost);
-	fflush(s->out);
-}
-
-static void watch(struct sim_signals *s, unsigned e)
-{
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = e};
-
-	if (s->t)
-		(void)epoll_ctl(s->t->epfd, EPOLL_CTL_ADD, s->m[e].fd, &ev);
-}
-
-void sim_signals_rekeyed(struct sim_signals *s, unsigned old, unsigned repl,
-			 int rc, uint64_t now)
-{
-	struct sim_merchant *n = &s->m[repl];
-
-	s->ent[old].rekeying = 0;
-	/* A fresh session: sequence numbers and the answers' window start
-	 * over under its own keys. */
-	n->seq = 0;
-	n->have_answered = 0;
-	gw_replay_init(&n->g2m);
-	if (rc == 0 && s->t)
-		rc = sim_session_connect(n);
-	if (rc < 0) {
-		s->st.rekey_failed++;
-		s->ent[repl].reserved = 0;
-		OPENSSL_cleanse(&n->keys, sizeof(n->keys));
-		OPENSSL_cleanse(n->sigkey, sizeof(n->sigkey));
-		return;
-	}
-	watch(s, repl);
-	s->ent[repl].live = 1;
-	s->ent[repl].last_seq = 0;
-	s->ent[repl].merchant = s->ent[old].merchant;
-	s->ent[old].next = repl + 1;
-	s->ent[old].activate_ns = now + REKEY_SETTLE_NS;
-	s->pending++;
-}
-
-static void take_over(struct sim_signals *s, unsigned e)
-{
-	unsigned j = s->ent[e].next - 1;
-
-	s->ent[e].next = 0;
-	s->pending--;
-	s->ent[j].reserved = 0;
-	s->m[j].state = SIM_SESS_ACTIVE;
-	s->st.rekeyed++;
-	if (s->m[e].state == SIM_SESS_ACTIVE) {
-		s->m[e].state = SIM_SESS_DRAINING;
-		s->draining++;
-	}
-	fprintf(s->out,
-		"merchant %s: session %" PRIu32 " rekeyed to session %" PRIu32
-		"\n",
-		s->m[j].id, s->m[e].sid, s->m[j].sid);
-	fflush(s->out);
-}
-
-/* A drained session: its data-plane state goes, its signal key stays
- * among the retired ones, since the gateway still signals it. */
-static void retire(struct sim_signals *s, unsigned e)
-{
-	struct sim_merchant *m = &s->m[e];
-	struct sim_sigm *mm = &s->mer[s->ent[e].merchant];
-	struct sim_sig_retired *r =
-	    &mm->retired[mm->nretired++ % SIM_SIG_RETIRED_MAX];
-
-	r->sid = m->sid;
-	r->last_seq = s->ent[e].last_seq;
-	memcpy(r->key, m->sigkey, sizeof(r->key));
-	unwatch(s, m);
-	OPENSSL_cleanse(&m->keys, sizeof(m->keys));
-	OPENSSL_cleanse(m->sigkey, sizeof(m->sigkey));
-	s->ent[e].live = 0;
-	s->ent[e].revoked_seen = 0;
-	m->state = SIM_SESS_FREE;
-	s->draining--;
-	fprintf(s->out, "merchant %s: session %" PRIu32 " closed\n", m->id,
-		m->sid);
-	fflush(s->out);
-}
-
-void sim_signals_tick(struct sim_signals *s, uint64_t now)
-{
-	unsigned e;
-
-	for (e = 0; s->pending && e < s->nent; e++)
-		if (s->ent[e].next && now >= s->ent[e].activate_ns)
-			take_over(s, e);
-	for (e = 0; s->draining && e < s->nent; e++)
-		if (s->m[e].state == SIM_SESS_DRAINING && s->m[e].nout == 0)
-			retire(s, e);
-}
-
 /* ---- the loop's hook ----------------------------------------------- */
 
 static void save(const char *path, const uint8_t *pkt, size_t len)
@@ -644,8 +498,7 @@ static void reap(struct sim_signals *s, uint64_t now)
 
 	while (sim_sigwork_done(s->work, &j)) {
 		if (j.kind == SIM_JOB_REKEY)
-			sim_signals_rekeyed(s, j.old_ent, j.new_ent, j.rc,
-					    now);
+			sim_signals_rekeyed(s, j.old_ent, j.new_ent, j.rc, now);
 		else if (j.kind == SIM_JOB_RENEW && j.rc < 0)
 			sim_signals_unsee(&s->mer[j.merchant], j.type, j.ref);
 	}
@@ -740,31 +593,30 @@ void sim_signals_report(const void *ctx, FILE *f, int json)
 		types[i] = gw_signal_type_name((uint8_t)i);
 	for (i = 0; i < SIM_INST_MAX; i++)
 		inst[i] = sim_install_refusal_name(i);
-	fprintf(f, json ? "  \"signals\": {\"received\": {" : "signals         ");
+	fprintf(f,
+		json ? "  \"signals\": {\"received\": {" : "signals         ");
 	counts(f, types, st->received, 1, GW_SIG_TYPE_MAX + 1, json);
 	fprintf(f, json ? "}, \"refused\": {" : "\nsignals refused ");
 	counts(f, refusal_names, st->refused, 0, SIM_SIGREF_MAX, json);
 	if (json)
-		fprintf(f,
-			"}},\n  \"actions\": {\"renewed\": %" PRIu64
-			", \"renew_failed\": %" PRIu64
-			", \"installed\": %" PRIu64 ", \"rekeyed\": %" PRIu64
-			", \"rekey_failed\": %" PRIu64
-			", \"messages\": %" PRIu64 ", \"revoked\": %" PRIu64
-			", \"install_refused\": {",
-			st->renewed, st->renew_failed, st->installed,
-			st->rekeyed, st->rekey_failed, st->messages,
-			st->revoked);
+		fprintf(
+		    f,
+		    "}},\n  \"actions\": {\"renewed\": %" PRIu64
+		    ", \"renew_failed\": %" PRIu64 ", \"installed\": %" PRIu64
+		    ", \"rekeyed\": %" PRIu64 ", \"rekey_failed\": %" PRIu64
+		    ", \"messages\": %" PRIu64 ", \"revoked\": %" PRIu64
+		    ", \"install_refused\": {",
+		    st->renewed, st->renew_failed, st->installed, st->rekeyed,
+		    st->rekey_failed, st->messages, st->revoked);
 	else
-		fprintf(f,
-			"\nactions          renewed %" PRIu64
-			" (failed %" PRIu64 "), installed %" PRIu64
-			", rekeyed %" PRIu64 " (failed %" PRIu64
-			"), messages %" PRIu64 ", revoked %" PRIu64
-			"\ninstall refused ",
-			st->renewed, st->renew_failed, st->installed,
-			st->rekeyed, st->rekey_failed, st->messages,
-			st->revoked);
+		fprintf(
+		    f,
+		    "\nactions          renewed %" PRIu64 " (failed %" PRIu64
+		    "), installed %" PRIu64 ", rekeyed %" PRIu64
+		    " (failed %" PRIu64 "), messages %" PRIu64
+		    ", revoked %" PRIu64 "\ninstall refused ",
+		    st->renewed, st->renew_failed, st->installed, st->rekeyed,
+		    st->rekey_failed, st->messages, st->revoked);
 	counts(f, inst, st->install_refused, 0, SIM_INST_MAX, json);
 	fprintf(f, json ? "}},\n" : "\n");
 }

@@ -4,7 +4,7 @@
  * against the session it names, counted by type or by refusal, and
  * turned into a reaction.  Reactions that change which session carries
  * traffic (REKEY, SESSION_REVOKED) run here, on the traffic loop's
- * thread; the link-1 transactions run on sigwork.c's thread.
+ * thread (handover.c); the link-1 transactions run on sigwork.c's thread.
  */
 #ifndef SIM_SIGNALS_H
 #define SIM_SIGNALS_H
@@ -14,9 +14,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* OpenSSL's headers (through install.h) come before intel-ipsec-mb's
+ * (through session.h), whose macros would rename OpenSSL's SHA names. */
+#include "install.h"
+
 #include "gw_signal.h"
 #include "ident.h"
-#include "install.h"
 #include "opts.h"
 #include "report.h"
 #include "session.h"
@@ -87,8 +90,8 @@ struct sim_sigent {
 	uint8_t reserved;  /* a spare taken by a rekey in progress */
 	uint8_t rekeying;  /* this session's replacement is being opened */
 	uint8_t revoked_seen;
-	uint32_t next;	       /* the replacement's index + 1, 0: none */
-	uint64_t activate_ns;  /* when the replacement takes over */
+	uint32_t next;	      /* the replacement's index + 1, 0: none */
+	uint64_t activate_ns; /* when the replacement takes over */
 };
 
 struct sim_sigwork;
@@ -103,7 +106,7 @@ struct sim_signals {
 	struct sim_sigstats st;
 	struct sim_stats *run; /* lost_after_revocation goes there */
 	struct sim_traffic *t;
-	int epfd; /* the listeners, itself registered with the loop */
+	int epfd;	  /* the listeners, itself registered with the loop */
 	unsigned pending; /* replacements waiting to take over */
 	unsigned draining;
 	struct sim_sigwork *work;

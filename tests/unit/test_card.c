@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 
 #include "gw_card.h"
 
@@ -189,6 +191,76 @@ static void test_token_deterministic_and_distinct(void **state)
 	gw_card_tokenizer_free(t);
 }
 
+/* HMAC-SHA256 of @len bytes of @msg by OpenSSL's one-shot call,
+ * truncated: the reference the precomputed-state tokenizer must equal. */
+static void reference(const uint8_t key[32], const char *msg, size_t len,
+		      uint8_t out[GW_CARD_TOKEN_LEN])
+{
+	uint8_t full[32];
+	size_t n = 0;
+
+	assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, 32,
+				  (const unsigned char *)msg, len, full,
+				  sizeof(full), &n));
+	assert_int_equal(n, 32);
+	memcpy(out, full, GW_CARD_TOKEN_LEN);
+}
+
+/* Every length from empty to two SHA-256 blocks, so that the
+ * padding of the inner hash is exercised at 55, 56 and 64 bytes too. */
+static void test_token_equals_hmac_at_every_length(void **state)
+{
+	static const char msg[] =
+	    "9999995000000018999999500000002699999950000000349999995000"
+	    "0000429999995000000059999999500000006799999950000000759999"
+	    "995000000083";
+	struct gw_card_tokenizer *t = gw_card_tokenizer_new(key_seq);
+	uint8_t got[GW_CARD_TOKEN_LEN], want[GW_CARD_TOKEN_LEN];
+
+	(void)state;
+	assert_non_null(t);
+	assert_true(sizeof(msg) - 1 == 128);
+	for (size_t len = 0; len <= 128; len++) {
+		reference(key_seq, msg, len, want);
+		assert_int_equal(gw_card_token(t, msg, len, got), 0);
+		assert_memory_equal(got, want, GW_CARD_TOKEN_LEN);
+	}
+	gw_card_tokenizer_free(t);
+}
+
+struct thread_tok {
+	const struct gw_card_tokenizer *t;
+	uint8_t tok[GW_CARD_TOKEN_LEN];
+	int rc;
+};
+
+static void *token_thread(void *arg)
+{
+	struct thread_tok *x = arg;
+
+	x->rc = gw_card_token(x->t, "4111111111111111", 16, x->tok);
+	return NULL;
+}
+
+/* A tokenizer made in one thread serves another, which brings its own
+ * hashing state. */
+static void test_token_same_in_another_thread(void **state)
+{
+	struct thread_tok x = {.rc = -1};
+	pthread_t th;
+	char hex[33];
+
+	(void)state;
+	x.t = gw_card_tokenizer_new(key_seq);
+	assert_non_null(x.t);
+	assert_int_equal(pthread_create(&th, NULL, token_thread, &x), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(x.rc, 0);
+	gw_card_token_hex(x.tok, hex);
+	assert_string_equal(hex, "0622241201382a45912fb22828b3f7db");
+	gw_card_tokenizer_free((struct gw_card_tokenizer *)x.t);
+}
+
 static void test_token_hex_format(void **state)
 {
 	static const uint8_t tok[GW_CARD_TOKEN_LEN] = {
@@ -213,6 +285,8 @@ int main(void)
 	    cmocka_unit_test(test_mask_refuses_bad_length),
 	    cmocka_unit_test(test_token_known_values),
 	    cmocka_unit_test(test_token_deterministic_and_distinct),
+	    cmocka_unit_test(test_token_equals_hmac_at_every_length),
+	    cmocka_unit_test(test_token_same_in_another_thread),
 	    cmocka_unit_test(test_token_hex_format),
 	};
 
