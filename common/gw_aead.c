@@ -4,6 +4,7 @@
  * gw_kdf.c); the data plane's burst path uses the job API on its own.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -17,25 +18,64 @@
 /* A frame is one UDP datagram. */
 #define FRAME_MAX 65535
 
-static __thread IMB_MGR *tls_mgr;
+/* A thread's managers: the best code path, and the SSE one on demand. */
+struct mgrs {
+	IMB_MGR *best;
+	IMB_MGR *sse;
+};
 
-IMB_MGR *gw_aead_mgr(void)
+static __thread struct mgrs tls_mgrs;
+static pthread_key_t mgr_key;
+static pthread_once_t mgr_once = PTHREAD_ONCE_INIT;
+static int mgr_key_ok;
+
+/* A thread's managers go when the thread does: short-lived threads (a
+ * control-plane connection, a test) would otherwise leave 200 KB each. */
+static void mgr_release(void *arg)
+{
+	struct mgrs *t = arg;
+
+	free_mb_mgr(t->best);
+	free_mb_mgr(t->sse);
+	t->best = t->sse = NULL;
+}
+
+static void mgr_key_init(void)
+{
+	mgr_key_ok = pthread_key_create(&mgr_key, mgr_release) == 0;
+}
+
+static IMB_MGR *mgr_new(IMB_MGR **slot, int sse)
 {
 	IMB_MGR *m;
 
-	if (tls_mgr != NULL)
-		return tls_mgr;
-
+	pthread_once(&mgr_once, mgr_key_init);
+	if (!mgr_key_ok)
+		return NULL;
 	m = alloc_mb_mgr(0);
 	if (m == NULL)
 		return NULL;
-	init_mb_mgr_auto(m, NULL);
-	if (imb_get_errno(m) != 0) {
+	if (sse)
+		init_mb_mgr_sse(m);
+	else
+		init_mb_mgr_auto(m, NULL);
+	if (imb_get_errno(m) != 0 ||
+	    pthread_setspecific(mgr_key, &tls_mgrs) != 0) {
 		free_mb_mgr(m);
 		return NULL;
 	}
-	tls_mgr = m;
+	*slot = m;
 	return m;
+}
+
+IMB_MGR *gw_aead_mgr(void)
+{
+	return tls_mgrs.best ? tls_mgrs.best : mgr_new(&tls_mgrs.best, 0);
+}
+
+IMB_MGR *gw_aead_mgr_sse(void)
+{
+	return tls_mgrs.sse ? tls_mgrs.sse : mgr_new(&tls_mgrs.sse, 1);
 }
 
 /*

@@ -37,9 +37,13 @@ struct gw_dir_keys {
 /*
  * The calling thread's intel-ipsec-mb manager, allocated on first use and
  * initialised for the best code path of this CPU.  NULL on allocation
- * failure.  Never freed: one per thread for the process's life.
+ * failure.  Freed when the thread exits.
  */
 IMB_MGR *gw_aead_mgr(void);
+
+/* The same, on the library's SSE code path: in this version the only one
+ * that uses the CPU's SHA extensions for HMAC-SHA256 (see gw_card.c). */
+IMB_MGR *gw_aead_mgr_sse(void);
 
 /* Expands @key (16, 24 or 32 bytes).  0 or -EINVAL. */
 __attribute__((warn_unused_result)) int

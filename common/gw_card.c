@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "gw_aead.h"
 #include "gw_card.h"
 
 #define PAN_MIN	  12
@@ -40,31 +41,15 @@ struct gw_card_tokenizer {
 #define HMAC_OPAD    0x5c
 
 /*
- * The calling thread's manager for token jobs, apart from gw_aead_mgr's
- * so that a token never waits behind AES jobs.  Never freed: one per
- * thread for the process's life.  NULL when the CPU lacks the SHA
- * extensions or memory ran out.
+ * The calling thread's manager for token jobs: the SSE one, apart from
+ * gw_aead_mgr's so that a token never waits behind AES jobs.  NULL when
+ * the CPU lacks the SHA extensions or memory ran out.
  */
-static __thread IMB_MGR *tls_tok;
-static __thread bool tls_tok_tried;
-
 static IMB_MGR *tok_mgr(void)
 {
-	IMB_MGR *m;
+	IMB_MGR *m = gw_aead_mgr_sse();
 
-	if (tls_tok != NULL || tls_tok_tried)
-		return tls_tok;
-	tls_tok_tried = true;
-	m = alloc_mb_mgr(0);
-	if (m == NULL)
-		return NULL;
-	init_mb_mgr_sse(m);
-	if (imb_get_errno(m) != 0 || !(m->features & IMB_FEATURE_SHANI)) {
-		free_mb_mgr(m);
-		return NULL;
-	}
-	tls_tok = m;
-	return m;
+	return m != NULL && (m->features & IMB_FEATURE_SHANI) ? m : NULL;
 }
 
 bool gw_card_luhn_ok(const char *pan, size_t len)
