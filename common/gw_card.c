@@ -14,6 +14,7 @@
 
 #include "gw_aead.h"
 #include "gw_card.h"
+#include "gw_util.h"
 
 #define PAN_MIN	  12
 #define PAN_MAX	  19
@@ -234,11 +235,5 @@ int gw_card_token(const struct gw_card_tokenizer *t, const char *pan,
 
 void gw_card_token_hex(const uint8_t tok[GW_CARD_TOKEN_LEN], char out[33])
 {
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < GW_CARD_TOKEN_LEN; i++) {
-		out[2 * i] = digits[tok[i] >> 4];
-		out[2 * i + 1] = digits[tok[i] & 0xf];
-	}
-	out[2 * GW_CARD_TOKEN_LEN] = '\0';
+	gw_hex_encode(tok, GW_CARD_TOKEN_LEN, out);
 }

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 
 #include "gw_credit.h"
+#include "gw_util.h"
 
 #define NFIELDS	 5
 #define ECHO_MAX 6	    /* characters of a bad value shown in errors */
@@ -44,10 +45,9 @@ typedef int (*field_fn)(struct parse *ps, const char *v);
  * number, with anything unprintable replaced. */
 static void echo(const char *v, char out[ECHO_MAX + 4])
 {
-	size_t n = 0;
+	size_t n = strnlen(v, ECHO_MAX);
 
-	for (; v[n] != '\0' && n < ECHO_MAX; n++)
-		out[n] = (v[n] >= 0x20 && v[n] < 0x7f) ? v[n] : '?';
+	gw_printable(v, n, out, ECHO_MAX + 1);
 	if (v[n] != '\0') {
 		memcpy(out + n, "...", 3);
 		n += 3;
@@ -195,8 +195,8 @@ struct gw_credit_line *gw_credit_find(const struct gw_credit_table *t,
 
 		if (s == 0)
 			return NULL;
-		if (CRYPTO_memcmp(t->lines[s - 1].token, token,
-				  GW_CARD_TOKEN_LEN) == 0)
+		if (gw_ct_equal(t->lines[s - 1].token, token,
+				GW_CARD_TOKEN_LEN))
 			return &t->lines[s - 1];
 	}
 }

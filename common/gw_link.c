@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 
 #include "gw_link.h"
+#include "gw_util.h"
 
 #define ERR_MSG_MAX 200
 
@@ -260,8 +261,8 @@ int gw_link_write_err(SSL *ssl, int code, const char *msg)
 	off = (size_t)n;
 	/* The message may quote what the peer sent; only printable bytes go
 	 * back, and an empty message would break the framing. */
-	for (i = 0; msg[i] != '\0' && i < ERR_MSG_MAX; i++)
-		buf[off + i] = (msg[i] >= 0x20 && msg[i] < 0x7f) ? msg[i] : '?';
+	i = strnlen(msg, ERR_MSG_MAX);
+	gw_printable(msg, i, buf + off, ERR_MSG_MAX + 1);
 	if (i == 0)
 		buf[off + i++] = '-';
 	buf[off + i] = '\n';

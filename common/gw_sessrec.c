@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "gw_sessrec.h"
+#include "gw_util.h"
 
 #define NONCE_LEN 12
 #define TAG_LEN	  16
@@ -60,43 +61,6 @@ static int make_aad(const struct gw_sessrec *r, char aad[AAD_MAX])
 	return n;
 }
 
-static void hex_encode(const uint8_t *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 0xf];
-	}
-	out[2 * len] = '\0';
-}
-
-static int nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Exactly 2 * @len hex characters and a NUL.  0 or -EINVAL. */
-static int hex_decode(const char *in, uint8_t *out, size_t len)
-{
-	if (strnlen(in, 2 * len + 1) != 2 * len)
-		return -EINVAL;
-	for (size_t i = 0; i < len; i++) {
-		int hi = nibble(in[2 * i]), lo = nibble(in[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 int gw_sessrec_wrap(const uint8_t wrap_key[GW_SECRET_LEN],
 		    const struct gw_sessrec *r, char *hex, size_t hexlen)
 {
@@ -126,7 +90,7 @@ int gw_sessrec_wrap(const uint8_t wrap_key[GW_SECRET_LEN],
 	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
 				blob + NONCE_LEN + GW_SECRET_LEN) != 1)
 		goto out;
-	hex_encode(blob, BLOB_LEN, hex);
+	gw_hex_encode(blob, BLOB_LEN, hex);
 	ret = 0;
 out:
 	EVP_CIPHER_CTX_free(ctx);
@@ -145,7 +109,7 @@ int gw_sessrec_unwrap(const uint8_t wrap_key[GW_SECRET_LEN],
 	if (r == NULL)
 		return -EINVAL;
 	if (wrap_key == NULL || hex == NULL ||
-	    hex_decode(hex, blob, BLOB_LEN) != 0)
+	    gw_hex_decode(hex, blob, BLOB_LEN) != 0)
 		goto out;
 	aad_len = make_aad(r, aad);
 	if (aad_len < 0)

@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 
 #include "gw_pki.h"
 #include "gw_sessrec.h"
@@ -103,6 +104,38 @@ static int mark_eq(const struct mark *a, const struct mark *b)
 	       a->mtim.tv_nsec == b->mtim.tv_nsec;
 }
 
+/* The store for a directory whose crl.pem or root-crl.pem was removed:
+ * the chain still builds but no list is loaded, so every client
+ * certificate is refused as "unable to get certificate CRL". */
+static X509_STORE *closed_store(const char *dir)
+{
+	static const char *const certs[] = {"root.crt", "issuing.crt"};
+	X509_STORE *store = X509_STORE_new();
+	char path[PATH_MAX];
+	size_t i;
+	X509 *x;
+
+	if (!store)
+		return NULL;
+	for (i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, certs[i]);
+		x = gw_pki_read_cert(path);
+		/* An unreadable certificate refuses too, for another
+		 * reason. */
+		if (x)
+			X509_STORE_add_cert(store, x);
+		X509_free(x);
+	}
+	if (!X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK |
+					     X509_V_FLAG_CRL_CHECK_ALL) ||
+	    !X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT)) {
+		X509_STORE_free(store);
+		return NULL;
+	}
+	ERR_clear_error();
+	return store;
+}
+
 int gw_tls_refresh(const char *dir, char *err, size_t errlen)
 {
 	struct mark now[2];
@@ -119,16 +152,30 @@ int gw_tls_refresh(const char *dir, char *err, size_t errlen)
 	 * store is built is read again on the next look. */
 	memcpy(trust.marks, now, sizeof(now));
 	store = gw_pki_store(dir, err, errlen);
-	if (!store) {
-		/* The previous store, with the previous lists, stays in use:
-		 * refusing every merchant over a bad file would be worse. */
-		ret = -EINVAL;
-		goto out;
-	}
-	if (trust.store)
+	if (store && trust.store)
 		log_info(
 		    "revocation lists of %s changed: new handshakes use them",
 		    dir);
+	if (!store && trust.store && (now[0].missing || now[1].missing)) {
+		/* Publication replaces a list by an atomic rename, so a
+		 * missing one was removed on purpose.  The previous lists
+		 * would go on letting in whatever was revoked since; without
+		 * a list no certificate can be judged, and none is let in
+		 * until gw-pki crl publishes it again.  At start there is no
+		 * previous store, and gw-control refuses to run instead. */
+		store = closed_store(dir);
+		if (store)
+			log_err(
+			    "%s: every client certificate is refused until the list is published again",
+			    err);
+	}
+	if (!store) {
+		/* The previous store, with the previous lists, stays in use:
+		 * refusing every merchant over a damaged file would be
+		 * worse. */
+		ret = -EINVAL;
+		goto out;
+	}
 	X509_STORE_free(trust.store);
 	trust.store = store;
 out:

@@ -23,8 +23,10 @@ SSL_CTX *gw_tls_server_ctx(const char *dir, char *err, size_t errlen);
 /*
  * Rebuilds the verification store from @dir when crl.pem or root-crl.pem
  * changed since the last look; cheap when nothing changed (two stat
- * calls).  Thread-safe.  0, or -EINVAL with the reason in @err, the
- * previous store staying in use.
+ * calls).  Thread-safe.  When a list was removed, the new store refuses
+ * every client certificate ("unable to get certificate CRL") until it is
+ * published again; that is logged here and returns 0.  Otherwise 0, or
+ * -EINVAL with the reason in @err, the previous store staying in use.
  */
 int gw_tls_refresh(const char *dir, char *err, size_t errlen);
 

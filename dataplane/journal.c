@@ -1,98 +1,173 @@
 /*
- * The journal writer: one per worker, appending that worker's records to
- * its own file with one write() per burst and syncing as the fsync policy
- * says.  Record encoding is journal_rec.c's; reading back is journal_read.c's.
+ * The journal writer: one per worker, copying that worker's records into
+ * preallocated, mapped segment files with no system call on the worker's
+ * path, and the journal thread's side of it (syncing, preparing the next
+ * segment, releasing full ones).  Record encoding is journal_rec.c's,
+ * segment files journal_seg.c's, reading back journal_read.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "journal.h"
+#include "journal_int.h"
 
+#define REC	  GW_JOURNAL_REC_LEN
 #define NS_PER_MS 1000000ull
 
-/*
- * The batch interval is checked from the owning worker's loop (commit and
- * tick), not by a flusher thread: the worker is the only writer, so no
- * lock is needed, and the appliance's lcores are all spoken for.  The cost
- * is that the worker which syncs stalls for one fdatasync (tens of
- * microseconds on flash, milliseconds on disk) once per interval.
- */
-struct gw_journal {
-	int fd;
-	int err; /* first write or sync error; the journal is unusable after */
-	enum gw_fsync_policy policy;
-	uint64_t batch_ns;
-	uint64_t next_seq;
-	uint64_t last_sync_ns;
-	uint64_t written; /* records handed to write() */
-	uint64_t synced;  /* records covered by a completed fdatasync */
-	size_t nbuf;	  /* records in buf */
-	uint8_t buf[GW_JOURNAL_BUF_RECS * GW_JOURNAL_REC_LEN];
-	char path[PATH_MAX];
-};
-
-static int sync_dir(const char *dir)
+static int error_of(const struct gw_journal *j)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return __atomic_load_n(&j->err, __ATOMIC_ACQUIRE);
 }
 
-/* Sequence numbers continue after the last record; a file that does not
- * end on a valid record must go through gw_journal_replay first. */
-static int find_next_seq(struct gw_journal *j, char *err, size_t errlen)
+/*
+ * After a failed sync the kernel may have dropped the dirty pages, and
+ * after a failed rollover the records have nowhere to go; either way
+ * later records could not be trusted to follow, so the journal stops.
+ */
+static int fail(struct gw_journal *j, int rc)
 {
-	uint8_t raw[GW_JOURNAL_REC_LEN];
-	struct gw_journal_rec r;
-	struct stat st;
+	int none = 0;
 
-	if (fstat(j->fd, &st) != 0)
-		return -errno;
-	if (st.st_size % GW_JOURNAL_REC_LEN != 0) {
-		snprintf(
-		    err, errlen,
-		    "%s: ends inside a record at byte %lld; replay the journal first",
-		    j->path, (long long)st.st_size);
-		return -EBADMSG;
+	__atomic_compare_exchange_n(&j->err, &none, rc, false,
+				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	return error_of(j);
+}
+
+/* Offset just after the last non-zero byte of @fd, 0 if there is none:
+ * read backwards, as a preallocated segment ends in zeros. */
+static int data_end(int fd, uint64_t size, uint64_t *end)
+{
+	uint8_t buf[64 * 1024];
+	uint64_t hi = size;
+
+	while (hi > 0) {
+		size_t want = hi < sizeof(buf) ? (size_t)hi : sizeof(buf);
+		ssize_t got = pread(fd, buf, want, (off_t)(hi - want));
+
+		if (got != (ssize_t)want)
+			return -EIO;
+		for (size_t i = want; i > 0; i--) {
+			if (buf[i - 1] != 0) {
+				*end = hi - want + i;
+				return 0;
+			}
+		}
+		hi -= want;
 	}
-	j->next_seq = 1;
-	if (st.st_size == 0)
-		return 0;
-	if (pread(j->fd, raw, sizeof(raw), st.st_size - GW_JOURNAL_REC_LEN) !=
-	    (ssize_t)sizeof(raw))
-		return -EIO;
-	if (gw_journal_decode(raw, &r) != 0) {
-		snprintf(
-		    err, errlen,
-		    "%s: bad record at byte %lld; replay the journal first",
-		    j->path, (long long)(st.st_size - GW_JOURNAL_REC_LEN));
-		return -EBADMSG;
-	}
-	j->next_seq = r.seq + 1;
-	j->written = j->synced = (uint64_t)st.st_size / GW_JOURNAL_REC_LEN;
+	*end = 0;
 	return 0;
 }
 
-struct gw_journal *gw_journal_open(const char *dir, unsigned worker,
-				   enum gw_fsync_policy policy,
-				   uint32_t batch_ms, char *err, size_t errlen)
+/*
+ * The last record of the segment at @path, which must be whole and
+ * valid; a zero tail after it is cut off, so that the segment is sealed
+ * and a new one takes the appends.  1 when the segment holds a record,
+ * 0 when it holds none, or a negative errno with a message in @err.
+ */
+static int seal(struct gw_journal *j, const char *path, char *err,
+		size_t errlen)
+{
+	uint8_t raw[REC];
+	struct gw_journal_rec r;
+	uint64_t end, slot;
+	struct stat st;
+	int fd, rc;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = data_end(fd, (uint64_t)st.st_size, &end);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot read the last record", path);
+		goto out;
+	}
+	if (end == 0)
+		goto out;
+	slot = (end - 1) / REC * REC;
+	if (slot + REC > (uint64_t)st.st_size) {
+		snprintf(
+		    err, errlen,
+		    "%s: ends inside a record at byte %llu; replay the journal first",
+		    path, (unsigned long long)st.st_size);
+		rc = -EBADMSG;
+		goto out;
+	}
+	if (pread(fd, raw, REC, (off_t)slot) != REC ||
+	    gw_journal_decode(raw, &r) != 0) {
+		snprintf(
+		    err, errlen,
+		    "%s: bad record at byte %llu; replay the journal first",
+		    path, (unsigned long long)slot);
+		rc = -EBADMSG;
+		goto out;
+	}
+	j->next_seq = r.seq + 1;
+	rc = 1;
+	if (slot + REC < (uint64_t)st.st_size &&
+	    (ftruncate(fd, (off_t)(slot + REC)) != 0 || fdatasync(fd) != 0)) {
+		snprintf(err, errlen, "%s: cannot cut the zero tail: %s", path,
+			 strerror(errno));
+		rc = -errno;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/*
+ * Finds where the last run stopped: the last segment holding records is
+ * sealed, segments after it that never received one are removed (spares
+ * prepared by a run that died), and this run starts a new segment.
+ */
+static int resume(struct gw_journal *j, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	unsigned *idx;
+	long n, i;
+	int rc = 0;
+
+	n = gw_jseg_list(j->dir, j->worker, &idx);
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", j->dir, strerror((int)-n));
+		return (int)n;
+	}
+	j->next_seq = 1;
+	j->next_index = 0;
+	for (i = n - 1; i >= 0; i--) {
+		rc = gw_jseg_path(j->dir, j->worker, idx[i], path,
+				  sizeof(path));
+		if (rc == 0)
+			rc = seal(j, path, err, errlen);
+		if (rc != 0)
+			break;
+		unlink(path);
+	}
+	if (rc == 1) {
+		j->next_index = idx[i] + 1;
+		rc = 0;
+	}
+	free(idx);
+	return rc;
+}
+
+struct gw_journal *gw_journal_open_seg(const char *dir, unsigned worker,
+				       enum gw_fsync_policy policy,
+				       uint32_t batch_ms, uint64_t seg_recs,
+				       char *err, size_t errlen)
 {
 	struct gw_journal *j;
-	int ret;
+	int rc;
 
-	if (dir == NULL || policy > GW_FSYNC_NONE) {
+	if (dir == NULL || policy > GW_FSYNC_NONE || seg_recs == 0 ||
+	    strlen(dir) >= sizeof(j->dir)) {
 		snprintf(err, errlen, "journal: bad arguments");
 		return NULL;
 	}
@@ -101,158 +176,331 @@ struct gw_journal *gw_journal_open(const char *dir, unsigned worker,
 		snprintf(err, errlen, "journal: out of memory");
 		return NULL;
 	}
-	j->fd = -1;
+	pthread_mutex_init(&j->prep_lock, NULL);
 	j->policy = policy;
 	j->batch_ns = (uint64_t)(batch_ms ? batch_ms : 1) * NS_PER_MS;
-	if (gw_journal_path(dir, worker, j->path, sizeof(j->path)) != 0) {
-		snprintf(err, errlen, "journal: directory name too long");
+	j->seg_recs = seg_recs;
+	j->worker = worker;
+	strcpy(j->dir, dir);
+	if (resume(j, err, errlen) != 0)
+		goto fail;
+	j->written = j->durable = j->next_seq - 1;
+	j->cur = gw_jseg_create(dir, worker, j->next_index, seg_recs, &rc);
+	if (j->cur == NULL) {
+		snprintf(err, errlen, "%s: cannot create segment %u: %s", dir,
+			 j->next_index, strerror(-rc));
 		goto fail;
 	}
-	j->fd = open(j->path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (j->fd < 0 && errno == ENOENT) {
-		/* A new file's directory entry must survive a crash too. */
-		j->fd = open(j->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC,
-			     0600);
-		if (j->fd >= 0 && sync_dir(dir) != 0) {
-			snprintf(err, errlen, "%s: cannot sync directory",
-				 j->path);
-			goto fail;
-		}
-	}
-	if (j->fd < 0) {
-		snprintf(err, errlen, "%s: %s", j->path, strerror(errno));
-		goto fail;
-	}
-	ret = find_next_seq(j, err, errlen);
-	if (ret == -EIO || ret == -ENOMEM)
-		snprintf(err, errlen, "%s: cannot read the last record",
-			 j->path);
-	if (ret != 0)
-		goto fail;
+	j->next_index++;
+	j->cur->first_seq = j->next_seq;
+	j->active = j->cur;
 	return j;
 fail:
-	if (j->fd >= 0)
-		close(j->fd);
+	pthread_mutex_destroy(&j->prep_lock);
 	free(j);
 	return NULL;
 }
 
-static int write_all(struct gw_journal *j)
+struct gw_journal *gw_journal_open(const char *dir, unsigned worker,
+				   enum gw_fsync_policy policy,
+				   uint32_t batch_ms, char *err, size_t errlen)
 {
-	const uint8_t *p = j->buf;
-	size_t left = j->nbuf * GW_JOURNAL_REC_LEN;
-
-	while (left > 0) {
-		ssize_t n = write(j->fd, p, left);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		left -= (size_t)n;
-	}
-	j->written += j->nbuf;
-	j->nbuf = 0;
-	return 0;
+	return gw_journal_open_seg(dir, worker, policy, batch_ms,
+				   GW_JOURNAL_SEG_RECS, err, errlen);
 }
 
-static int sync_now(struct gw_journal *j, uint64_t now_ns)
+/* Under prep_lock: the spare, or a segment made now when there is none. */
+static struct gw_jseg *take_spare(struct gw_journal *j, int *rc)
 {
-	if (fdatasync(j->fd) != 0)
-		return -errno;
-	j->synced = j->written;
-	j->last_sync_ns = now_ns;
+	struct gw_jseg *s;
+
+	*rc = 0;
+	s = __atomic_exchange_n(&j->spare, NULL, __ATOMIC_ACQUIRE);
+	if (s != NULL)
+		return s;
+	s = gw_jseg_create(j->dir, j->worker, j->next_index, j->seg_recs, rc);
+	if (s != NULL)
+		j->next_index++;
+	return s;
+}
+
+/*
+ * The worker moves to the next segment.  With a spare ready this is a
+ * pointer exchange; without one (the journal thread fell behind, or is
+ * not running) the worker waits for the thread's preparation or does it
+ * itself, system calls included, and counts a stall.
+ */
+static int roll(struct gw_journal *j, uint64_t first)
+{
+	struct gw_jseg *old = j->cur, *n, *head;
+	int rc = 0;
+
+	n = __atomic_exchange_n(&j->spare, NULL, __ATOMIC_ACQUIRE);
+	if (n == NULL) {
+		j->stalls++;
+		pthread_mutex_lock(&j->prep_lock);
+		n = take_spare(j, &rc);
+		pthread_mutex_unlock(&j->prep_lock);
+		if (n == NULL)
+			return rc;
+	}
+	/* Under "always" nothing may be left unsynced behind the worker. */
+	if (j->policy == GW_FSYNC_ALWAYS) {
+		rc = gw_jseg_sync(old, j->durable, first - 1);
+		if (rc != 0) {
+			__atomic_store_n(&j->spare, n, __ATOMIC_RELEASE);
+			return rc;
+		}
+	}
+	old->last_seq = first - 1;
+	n->first_seq = first;
+	head = __atomic_load_n(&j->retired, __ATOMIC_RELAXED);
+	do
+		old->next = head;
+	while (!__atomic_compare_exchange_n(&j->retired, &head, old, true,
+					    __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED));
+	j->cur = n;
+	j->used = 0;
+	__atomic_store_n(&j->active, n, __ATOMIC_RELEASE);
 	return 0;
 }
 
 /*
- * After a failed write the file may end in part of a record, and after a
- * failed fdatasync the kernel may have dropped the dirty pages; either way
- * later records could not be trusted to follow, so the journal stops.
+ * Copies the buffered records into the mapping, one record at a time in
+ * order, and publishes them.  The compiler barrier keeps the copies in
+ * that order, so that a crash leaves whole records and at most one
+ * unfinished one after them, never a whole record after a torn one.
  */
-static int fail(struct gw_journal *j, int ret)
+static int copy_out(struct gw_journal *j)
 {
-	if (j->err == 0)
-		j->err = ret;
-	return j->err;
+	uint64_t seq = j->next_seq - j->nbuf;
+	int rc;
+
+	for (size_t i = 0; i < j->nbuf; i++, seq++) {
+		if (j->used == j->cur->cap) {
+			rc = roll(j, seq);
+			if (rc != 0)
+				return rc;
+		}
+		memcpy(j->cur->base + j->used * REC, j->buf + i * REC, REC);
+		j->used++;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	}
+	__atomic_store_n(&j->written, j->next_seq - 1, __ATOMIC_RELEASE);
+	j->nbuf = 0;
+	return 0;
 }
 
 int gw_journal_append(struct gw_journal *j, struct gw_journal_rec *r)
 {
-	int ret;
+	int rc = error_of(j);
 
-	if (j->err != 0)
-		return j->err;
+	if (rc != 0)
+		return rc;
 	if (j->nbuf == GW_JOURNAL_BUF_RECS) {
-		ret = write_all(j);
-		if (ret != 0)
-			return fail(j, ret);
+		rc = copy_out(j);
+		if (rc != 0)
+			return fail(j, rc);
 	}
 	r->seq = j->next_seq++;
-	gw_journal_encode(j->buf + j->nbuf * GW_JOURNAL_REC_LEN, r);
+	gw_journal_encode(j->buf + j->nbuf * REC, r);
 	j->nbuf++;
 	return 0;
 }
 
 int gw_journal_commit(struct gw_journal *j, uint64_t now_ns)
 {
-	int ret;
+	uint64_t w;
+	int rc = error_of(j);
 
-	if (j->err != 0)
-		return j->err;
+	if (rc != 0)
+		return rc;
 	if (j->nbuf > 0) {
-		ret = write_all(j);
-		if (ret != 0)
-			return fail(j, ret);
+		rc = copy_out(j);
+		if (rc != 0)
+			return fail(j, rc);
 	}
-	if (j->synced == j->written || j->policy == GW_FSYNC_NONE)
+	if (j->policy != GW_FSYNC_ALWAYS)
 		return 0;
-	if (j->policy == GW_FSYNC_BATCH &&
-	    now_ns - j->last_sync_ns < j->batch_ns)
+	w = j->next_seq - 1;
+	if (j->durable == w)
 		return 0;
-	ret = sync_now(j, now_ns);
-	return ret != 0 ? fail(j, ret) : 0;
+	rc = gw_jseg_sync(j->cur, j->durable, w);
+	if (rc != 0)
+		return fail(j, rc);
+	__atomic_store_n(&j->durable, w, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The segments the worker left, appended oldest first to j->full. */
+static void drain(struct gw_journal *j)
+{
+	struct gw_jseg *s, *rev = NULL, **tail = &j->full;
+
+	s = __atomic_exchange_n(&j->retired, NULL, __ATOMIC_ACQUIRE);
+	while (s != NULL) {
+		struct gw_jseg *next = s->next;
+
+		s->next = rev;
+		rev = s;
+		s = next;
+	}
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = rev;
+}
+
+/* Syncs every record written but not yet durable and publishes the new
+ * durable position.  The journal thread's, or the closing thread's. */
+static int sync_written(struct gw_journal *j)
+{
+	uint64_t w = __atomic_load_n(&j->written, __ATOMIC_ACQUIRE);
+	uint64_t d = j->durable;
+	struct gw_jseg *act, *s;
+	int rc;
+
+	if (w == d)
+		return 0;
+	/* The active segment is read before the retired ones are taken, so
+	 * that a segment cannot leave the first place before reaching the
+	 * second unseen. */
+	act = __atomic_load_n(&j->active, __ATOMIC_ACQUIRE);
+	drain(j);
+	for (s = j->full; s != NULL; s = s->next)
+		if ((rc = gw_jseg_sync(s, d, w)) != 0)
+			return rc;
+	rc = gw_jseg_sync(act, d, w);
+	if (rc != 0)
+		return rc;
+	__atomic_store_n(&j->durable, w, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* Full segments nobody needs mapped any more: synced, or never to be. */
+static void release_full(struct gw_journal *j)
+{
+	uint64_t d = __atomic_load_n(&j->durable, __ATOMIC_ACQUIRE);
+	struct gw_jseg *s;
+
+	drain(j);
+	while ((s = j->full) != NULL &&
+	       (j->policy == GW_FSYNC_NONE || s->last_seq <= d)) {
+		j->full = s->next;
+		gw_jseg_free(s);
+	}
+}
+
+static int keep_spare(struct gw_journal *j)
+{
+	struct gw_jseg *s;
+	int rc = 0;
+
+	if (__atomic_load_n(&j->spare, __ATOMIC_ACQUIRE) != NULL)
+		return 0;
+	pthread_mutex_lock(&j->prep_lock);
+	if (__atomic_load_n(&j->spare, __ATOMIC_ACQUIRE) == NULL) {
+		s = gw_jseg_create(j->dir, j->worker, j->next_index,
+				   j->seg_recs, &rc);
+		if (s != NULL) {
+			j->next_index++;
+			__atomic_store_n(&j->spare, s, __ATOMIC_RELEASE);
+		}
+	}
+	pthread_mutex_unlock(&j->prep_lock);
+	return rc;
 }
 
 int gw_journal_tick(struct gw_journal *j, uint64_t now_ns)
 {
-	int ret;
+	int rc = error_of(j);
 
-	if (j->err != 0)
-		return j->err;
-	if (j->policy != GW_FSYNC_BATCH || j->synced == j->written ||
-	    now_ns - j->last_sync_ns < j->batch_ns)
-		return 0;
-	ret = sync_now(j, now_ns);
-	return ret != 0 ? fail(j, ret) : 0;
+	if (rc != 0)
+		return rc;
+	if (j->policy == GW_FSYNC_BATCH &&
+	    now_ns - j->last_sync_ns >= j->batch_ns &&
+	    __atomic_load_n(&j->written, __ATOMIC_ACQUIRE) != j->durable) {
+		rc = sync_written(j);
+		if (rc != 0)
+			return fail(j, rc);
+		j->last_sync_ns = now_ns;
+	}
+	release_full(j);
+	/* A spare that cannot be made is not yet a failure: the worker has
+	 * the rest of its segment, and the next tick tries again. */
+	return keep_spare(j);
+}
+
+int gw_journal_flush(struct gw_journal *j)
+{
+	int rc = error_of(j);
+
+	if (rc != 0 || j->policy == GW_FSYNC_NONE)
+		return rc;
+	rc = sync_written(j);
+	return rc != 0 ? fail(j, rc) : 0;
 }
 
 uint64_t gw_journal_written(const struct gw_journal *j)
 {
-	return j->written;
+	return __atomic_load_n(&j->written, __ATOMIC_ACQUIRE);
 }
 
 uint64_t gw_journal_synced(const struct gw_journal *j)
 {
-	return j->synced;
+	return __atomic_load_n(&j->durable, __ATOMIC_ACQUIRE);
+}
+
+uint64_t gw_journal_stalls(const struct gw_journal *j)
+{
+	return j->stalls;
+}
+
+int gw_journal_error(const struct gw_journal *j)
+{
+	return error_of(j);
+}
+
+/* The active segment keeps only its records: the next start begins a
+ * new segment after it. */
+static int seal_active(struct gw_journal *j)
+{
+	struct gw_jseg *s = j->cur;
+
+	if (ftruncate(s->fd, (off_t)(j->used * REC)) != 0)
+		return -errno;
+	if (j->policy != GW_FSYNC_NONE && fdatasync(s->fd) != 0)
+		return -errno;
+	return 0;
 }
 
 int gw_journal_close(struct gw_journal *j)
 {
-	int ret = 0;
+	struct gw_jseg *s;
+	int rc;
 
 	if (j == NULL)
 		return 0;
-	if (j->err == 0 && j->nbuf > 0)
-		ret = write_all(j);
-	if (ret == 0 && j->err == 0 && j->policy != GW_FSYNC_NONE &&
-	    fdatasync(j->fd) != 0)
-		ret = -errno;
-	if (close(j->fd) != 0 && ret == 0)
-		ret = -errno;
-	if (ret == 0)
-		ret = j->err;
+	rc = error_of(j);
+	if (rc == 0 && j->nbuf > 0)
+		rc = copy_out(j);
+	if (rc == 0)
+		rc = gw_journal_flush(j);
+	if (rc == 0)
+		rc = seal_active(j);
+	drain(j);
+	while ((s = j->full) != NULL) {
+		j->full = s->next;
+		gw_jseg_free(s);
+	}
+	gw_jseg_free(j->cur);
+	s = __atomic_exchange_n(&j->spare, NULL, __ATOMIC_ACQUIRE);
+	if (s != NULL)
+		unlink(s->path);
+	gw_jseg_free(s);
+	pthread_mutex_destroy(&j->prep_lock);
+	if (rc == 0)
+		rc = error_of(j);
 	free(j);
-	return ret;
+	return rc;
 }

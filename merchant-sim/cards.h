@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "csv.h"
 #include "gw_credit.h"
 #include "gw_wire.h"
 
@@ -41,15 +42,5 @@ void sim_cards_free(struct sim_cards *c);
 /* The card with this number, or NULL. */
 struct sim_card *sim_cards_find(const struct sim_cards *c, const char *pan,
 				size_t len);
-
-/*
- * Splits @line in place at commas into at most @max fields.  Returns the
- * number of fields, or -E2BIG when there are more.
- */
-int sim_csv_split(char *line, char **fields, int max);
-
-/* Strict decimal parsers for the file formats: 0 or -EINVAL. */
-int sim_parse_u64(const char *s, uint64_t *out);
-int sim_parse_yymm(const char *s, uint16_t *out);
 
 #endif

@@ -17,21 +17,13 @@
 #include <openssl/crypto.h>
 
 #include "gw_util.h"
+#include "siglisten.h"
 #include "signals.h"
+#include "sigreport.h"
 #include "sigwork.h"
 
 #define RECV_MAX    128
 #define OFF_SESSION 8
-
-static const char *const refusal_names[SIM_SIGREF_MAX] = {
-    [SIM_SIGREF_SIZE] = "size",
-    [SIM_SIGREF_MAGIC] = "magic",
-    [SIM_SIGREF_TYPE] = "type",
-    [SIM_SIGREF_SESSION] = "unknown_session",
-    [SIM_SIGREF_FORGED] = "forged",
-    [SIM_SIGREF_REF] = "reference",
-    [SIM_SIGREF_REPLAYED] = "replayed",
-};
 
 static const struct {
 	int err;
@@ -46,11 +38,6 @@ static const struct {
     {GW_SIGNAL_EREPLAY, SIM_SIGREF_REPLAYED},
 };
 
-const char *sim_signals_refusal_name(enum sim_sig_refusal r)
-{
-	return (unsigned)r < SIM_SIGREF_MAX ? refusal_names[r] : "error";
-}
-
 static enum sim_sig_refusal refusal_of(int err)
 {
 	size_t i;
@@ -59,118 +46,6 @@ static enum sim_sig_refusal refusal_of(int err)
 		if (open_errors[i].err == err)
 			return open_errors[i].why;
 	return SIM_SIGREF_FORGED;
-}
-
-/* ---- listening sockets --------------------------------------------- */
-
-/* The local address the kernel picks to reach gw-control, port 0. */
-static int local_addr(const struct sim_opts *o, struct sockaddr_storage *ss,
-		      socklen_t *sslen)
-{
-	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res;
-	int fd, rc;
-
-	if (getaddrinfo(o->host, o->port, &hints, &res) != 0)
-		return -EHOSTUNREACH;
-	fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	rc = fd < 0 ? -errno : 0;
-	/* Connecting a UDP socket sends nothing; it only picks a route. */
-	if (rc == 0 && connect(fd, res->ai_addr, res->ai_addrlen) < 0)
-		rc = -errno;
-	*sslen = sizeof(*ss);
-	if (rc == 0 && getsockname(fd, (struct sockaddr *)ss, sslen) < 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(res);
-	if (rc == 0 && ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = 0;
-	else if (rc == 0)
-		((struct sockaddr_in6 *)ss)->sin6_port = 0;
-	return rc;
-}
-
-static void set_port(struct sockaddr_storage *ss, uint16_t port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-}
-
-/* "a.b.c.d:port" or "[v6]:port", as SESSION takes it. */
-static void format_addr(const struct sockaddr_storage *ss, char *out,
-			size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "";
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)ss;
-
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		snprintf(out, len, "%s:%u", host, ntohs(in->sin_port));
-	} else {
-		const struct sockaddr_in6 *in6 = (const void *)ss;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
-	}
-}
-
-static int bind_listener(const struct sim_opts *o, unsigned i,
-			 struct sockaddr_storage ss, socklen_t sslen,
-			 struct sim_sigm *mm)
-{
-	int fd, rc = 0;
-
-	if (o->signal_port_base_set)
-		set_port(&ss, (uint16_t)(o->signal_port_base + i));
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sslen) < 0) {
-		rc = -errno;
-		close(fd);
-		return rc;
-	}
-	mm->fd = fd;
-	format_addr(&ss, mm->addr, sizeof(mm->addr));
-	return 0;
-}
-
-static int listen_all(struct sim_signals *s, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t sslen;
-	unsigned i;
-	int rc;
-
-	if (s->o->signal_port_base_set &&
-	    s->o->signal_port_base + s->nmer - 1 > 65535) {
-		snprintf(
-		    err, errlen,
-		    "--signal-port-base: %u merchants need ports up to %llu",
-		    s->nmer,
-		    (unsigned long long)s->o->signal_port_base + s->nmer - 1);
-		return -EINVAL;
-	}
-	rc = local_addr(s->o, &ss, &sslen);
-	if (rc < 0) {
-		snprintf(err, errlen, "no route to control %s:%s: %s",
-			 s->o->host, s->o->port, strerror(-rc));
-		return rc;
-	}
-	for (i = 0; i < s->nmer; i++) {
-		rc = bind_listener(s->o, i, ss, sslen, &s->mer[i]);
-		if (rc < 0) {
-			snprintf(err, errlen,
-				 "merchant %s: cannot listen for signals: %s",
-				 s->mer[i].id, strerror(-rc));
-			return rc;
-		}
-	}
-	return 0;
 }
 
 /* ---- set-up -------------------------------------------------------- */
@@ -208,7 +83,7 @@ struct sim_signals *sim_signals_new(const struct sim_opts *o,
 		snprintf(s->mer[i].version, sizeof(s->mer[i].version), "%s",
 			 o->software_version);
 	}
-	if (listen && listen_all(s, err, errlen) < 0) {
+	if (listen && sim_siglisten_open(o, s->mer, s->nmer, err, errlen) < 0) {
 		sim_signals_free(s);
 		return NULL;
 	}
@@ -562,61 +437,4 @@ void sim_signals_detach(struct sim_signals *s)
 		s->t->hook = NULL;
 		s->t = NULL;
 	}
-}
-
-/* ---- report -------------------------------------------------------- */
-
-static void counts(FILE *f, const char *const *names, const uint64_t *v,
-		   unsigned from, unsigned n, int json)
-{
-	const char *sep = "";
-	unsigned i;
-
-	for (i = from; i < n; i++) {
-		if (json)
-			fprintf(f, "%s\"%s\": %" PRIu64, sep, names[i], v[i]);
-		else
-			fprintf(f, " %s:%" PRIu64, names[i], v[i]);
-		sep = ", ";
-	}
-}
-
-void sim_signals_report(const void *ctx, FILE *f, int json)
-{
-	const struct sim_signals *s = ctx;
-	const struct sim_sigstats *st = &s->st;
-	const char *types[GW_SIG_TYPE_MAX + 1] = {NULL};
-	const char *inst[SIM_INST_MAX];
-	unsigned i;
-
-	for (i = 1; i <= GW_SIG_TYPE_MAX; i++)
-		types[i] = gw_signal_type_name((uint8_t)i);
-	for (i = 0; i < SIM_INST_MAX; i++)
-		inst[i] = sim_install_refusal_name(i);
-	fprintf(f,
-		json ? "  \"signals\": {\"received\": {" : "signals         ");
-	counts(f, types, st->received, 1, GW_SIG_TYPE_MAX + 1, json);
-	fprintf(f, json ? "}, \"refused\": {" : "\nsignals refused ");
-	counts(f, refusal_names, st->refused, 0, SIM_SIGREF_MAX, json);
-	if (json)
-		fprintf(
-		    f,
-		    "}},\n  \"actions\": {\"renewed\": %" PRIu64
-		    ", \"renew_failed\": %" PRIu64 ", \"installed\": %" PRIu64
-		    ", \"rekeyed\": %" PRIu64 ", \"rekey_failed\": %" PRIu64
-		    ", \"messages\": %" PRIu64 ", \"revoked\": %" PRIu64
-		    ", \"install_refused\": {",
-		    st->renewed, st->renew_failed, st->installed, st->rekeyed,
-		    st->rekey_failed, st->messages, st->revoked);
-	else
-		fprintf(
-		    f,
-		    "\nactions          renewed %" PRIu64 " (failed %" PRIu64
-		    "), installed %" PRIu64 ", rekeyed %" PRIu64
-		    " (failed %" PRIu64 "), messages %" PRIu64
-		    ", revoked %" PRIu64 "\ninstall refused ",
-		    st->renewed, st->renew_failed, st->installed, st->rekeyed,
-		    st->rekey_failed, st->messages, st->revoked);
-	counts(f, inst, st->install_refused, 0, SIM_INST_MAX, json);
-	fprintf(f, json ? "}},\n" : "\n");
 }

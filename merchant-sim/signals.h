@@ -178,10 +178,4 @@ void sim_signals_rekeyed(struct sim_signals *s, unsigned old, unsigned repl,
 /* Per-turn work: replacements taking over, drained sessions closed. */
 void sim_signals_tick(struct sim_signals *s, uint64_t now);
 
-/* The refusal's and the type's names in the report. */
-const char *sim_signals_refusal_name(enum sim_sig_refusal r);
-
-/* Writes the counters as summary lines, or JSON members with @json. */
-void sim_signals_report(const void *ctx, FILE *f, int json);
-
 #endif

@@ -46,6 +46,8 @@ struct sim_traffic {
 	double interval_ns;
 	unsigned rr;
 	uint64_t last_scan_ns;
+	/* In the warm-up, which spends no scarce open-to-buy. */
+	int warming;
 	/* The loop that waits for answers and timers, and its clock in
 	 * nanoseconds: epoll over the sockets by default, the DPDK port's
 	 * polling loop in DPDK mode (dpdkloop.h). */
@@ -80,9 +82,11 @@ int sim_traffic_load(struct sim_traffic *t, uint64_t count, double seconds);
 /*
  * Sends load as sim_traffic_load does for @ms milliseconds, with every
  * count going to a scratch copy of the statistics that is then dropped,
- * so that the measured window starts warm.  Verification failures and
- * timeouts of the warm-up still count: they are the gateway's errors
- * whenever they happen.  0 or a negative errno.
+ * so that the measured window starts warm.  Cards whose open-to-buy might
+ * not cover an amount are asked for 0, so that their partial approvals
+ * and refusals for want of funds fall in the measured window.  Verification
+ * failures and timeouts of the warm-up still count: they are the gateway's
+ * errors whenever they happen.  0 or a negative errno.
  */
 int sim_traffic_warmup(struct sim_traffic *t, uint64_t ms);
 

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "gw_pki.h"
+#include "gw_util.h"
 #include "pki_int.h"
 
 void gw_pki_seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -33,13 +34,7 @@ void gw_pki_seterr(char *err, size_t errlen, const char *fmt, ...)
 void gw_pki_printable(const unsigned char *in, size_t inlen, char *out,
 		      size_t outlen)
 {
-	size_t i;
-
-	if (!outlen)
-		return;
-	for (i = 0; i < inlen && i + 1 < outlen; i++)
-		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? (char)in[i] : '?';
-	out[i] = '\0';
+	gw_printable((const char *)in, inlen, out, outlen);
 }
 
 int gw_pki_path(char *out, size_t outlen, const char *dir, const char *name)

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "gw_pki.h"
+#include "gw_util.h"
 #include "manifest.h"
 #include "pki_int.h"
 
@@ -79,7 +80,7 @@ int gw_pki_file_digest(const char *path, uint64_t *size, char hex[65])
 {
 	unsigned char buf[65536], md[32];
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	ssize_t n;
 	int fd, rc = 0;
 
@@ -103,8 +104,8 @@ int gw_pki_file_digest(const char *path, uint64_t *size, char hex[65])
 	}
 	if (!rc && !EVP_DigestFinal_ex(ctx, md, &mdlen))
 		rc = -ENOMEM;
-	for (i = 0; !rc && i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (!rc)
+		gw_hex_encode(md, mdlen, hex);
 	close(fd);
 	EVP_MD_CTX_free(ctx);
 	return rc;

@@ -17,6 +17,7 @@
 #include <openssl/x509v3.h>
 
 #include "gw_pki.h"
+#include "gw_util.h"
 #include "manifest.h"
 #include "pki_int.h"
 
@@ -241,7 +242,7 @@ static int check_file(const char *file, const struct gw_pki_manifest *m,
 	}
 	/* Both digests are public; the constant-time compare is the
 	 * house rule for digests, not a secret's protection. */
-	if (CRYPTO_memcmp(sha, m->sha256, 64)) {
+	if (!gw_ct_equal(sha, m->sha256, 64)) {
 		gw_pki_seterr(err, errlen,
 			      "package SHA-256 differs from the manifest's");
 		return GW_PKI_PKG_FILE;

@@ -7,10 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
-#include <hiredis/hiredis.h>
-
+#include "gw_redis.h"
 #include "gw_util.h"
 #include "source.h"
 
@@ -18,16 +16,12 @@
 #define WORKERS_MAX	 256
 #define KEY_PREFIX	 "gw:journal:"
 
+/* Fields a shipper did not write read as empty, and so as zero. */
 static const char *field(const redisReply *list, const char *name)
 {
-	size_t i;
+	const char *v = gw_redis_field(list, name);
 
-	for (i = 0; i + 1 < list->elements; i += 2)
-		if (list->element[i]->type == REDIS_REPLY_STRING &&
-		    list->element[i + 1]->type == REDIS_REPLY_STRING &&
-		    strcmp(list->element[i]->str, name) == 0)
-			return list->element[i + 1]->str;
-	return "";
+	return v != NULL ? v : "";
 }
 
 static uint64_t num(const redisReply *list, const char *name)
@@ -117,21 +111,18 @@ static int read_stream(redisContext *rc, const char *key, settle_rec_fn fn,
 int settle_from_redis(const char *path, settle_rec_fn fn, void *arg, char *err,
 		      size_t errlen)
 {
-	struct timeval tv = {.tv_sec = 5};
-	char key[64];
+	char key[64], why[256];
 	redisContext *rc;
 	redisReply *r;
 	unsigned w;
 	int ret = 0;
 
-	rc = redisConnectUnixWithTimeout(path, tv);
-	if (rc == NULL || rc->err) {
+	rc = gw_redis_connect(path, 5, why, sizeof(why));
+	if (rc == NULL) {
 		snprintf(err, errlen, "cannot reach Redis at %s: %s", path,
-			 rc ? rc->errstr : "out of memory");
-		redisFree(rc);
+			 why);
 		return -EIO;
 	}
-	redisSetTimeout(rc, tv);
 	/* The data plane names its streams by worker index, from 0 up. */
 	for (w = 0; w < WORKERS_MAX && ret == 0; w++) {
 		snprintf(key, sizeof(key), KEY_PREFIX "%u", w);

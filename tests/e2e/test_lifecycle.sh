@@ -213,6 +213,9 @@ check_eq "and no longer on the old one" "$before" "$(decided_on "$sid")"
 # A request on session $1 with sequence number $2: header in clear, then
 # 64 bytes where ciphertext and tag would be.  The data plane judges the
 # session before the tag, so this shows what it does with the session.
+# With $3, it is sent at that Unix time in nanoseconds, and the time it
+# was sent is printed; the wait runs inside the namespace, so that the
+# start-up time of ip netns exec does not delay it.
 request_on() {
 	local b h=""
 	for b in 1 1 0 0 $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) \
@@ -221,12 +224,51 @@ request_on() {
 	done
 	for b in $(seq 64); do h+='\x00'; done
 	# One printf, so one write and one datagram.
-	ip netns exec $NS bash -c "printf '$h' >/dev/udp/198.18.0.2/7878"
+	ip netns exec $NS env H="$h" AT="${3:-0}" bash -c '
+		w=$(((AT - $(date +%s%N)) / 1000000))
+		[ "$w" -gt 0 ] && sleep $((w / 1000)).$(printf %03d $((w % 1000)))
+		printf "$H" >/dev/udp/198.18.0.2/7878
+		[ "$AT" = 0 ] || date +%s%N'
 }
+# The data plane's counters at this moment, from its telemetry socket: the
+# statistics file can be a second old, too old to time a revocation.
+tel() {
+	"$GW_BUILD/tests/dp_telemetry" \
+		"/var/run/dpdk/gw$$/dpdk_telemetry.v2" /gw/stats |
+		jq -r ".\"/gw/stats\"$1"
+}
+# The drops that a request with a zero tag would count on a live session.
+live_drops() {
+	tel '.drops | .replay + .too_old + .bad_tag + .unknown_session'
+}
+now_ns() { date +%s%N; }
 ctl revoke --pki "$pki" --redis "$run/redis.sock" --merchant "$m" \
 	--reason keyCompromise
-check_eq "revoke" 0 $?
-wait_said "session $sid2 revoked"
+rc=$?
+revoked_at=$(now_ns)
+check_eq "revoke" 0 $rc
+# One second after the command returns, the data plane has torn the
+# session down: a request on it then counts as revoked_session, not as
+# the tag or window failure of a live session, and gets no answer.  The
+# counters are read once merchant-sim, told by SESSION_REVOKED, has
+# stopped sending, so that the request below is the only one.
+wait_said "session $sid2 revoked" 1
+sleep 0.3
+base_revoked=$(tel .drops.revoked_session)
+base_live=$(live_drops)
+base_responses=$(tel .responses)
+sent_at=$(request_on "$sid2" 240 $((revoked_at + 950000000)))
+sent_ms=$(((${sent_at:-0} - revoked_at) / 1000000))
+if [ "$sent_ms" -ge 900 ] && [ "$sent_ms" -le 1000 ]; then
+	pass "a request on session $sid2, $sent_ms ms after revoke returned"
+else
+	fail "a request 900 to 1000 ms after revoke" "sent at $sent_ms ms"
+fi
+gw_wait_for "[ \$(tel .drops.revoked_session) -gt $base_revoked ]" 2
+check_eq "  ... counted as revoked_session" $((base_revoked + 1)) \
+	"$(tel .drops.revoked_session)"
+check_eq "  ... not as a live session's drop" "$base_live" "$(live_drops)"
+check_eq "  ... and not answered" "$base_responses" "$(tel .responses)"
 check_eq "revoked in Redis" revoked "$(redis hget "gw:session:$sid2" state)"
 fresh_stats
 dropped=$(dps .drops.revoked_session)

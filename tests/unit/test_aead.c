@@ -20,56 +20,7 @@
 #include "gw_aead.h"
 #include "gw_kdf.h"
 #include "gw_wire.h"
-
-static json_t *load_vectors(const char *name)
-{
-	const char *dir = getenv("GW_VECTORS");
-	char path[PATH_MAX];
-	json_error_t err;
-	json_t *root;
-
-	if (dir == NULL)
-		fail_msg("GW_VECTORS is not set");
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	root = json_load_file(path, 0, &err);
-	if (root == NULL)
-		fail_msg("%s:%d: %s", path, err.line, err.text);
-	return root;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes a JSON hex string into a new buffer (at least one byte long, so
- * that empty values still have an address); *len gets the byte count. */
-static uint8_t *hex_field(json_t *obj, const char *key, size_t *len)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	size_t i, n;
-	uint8_t *out;
-
-	assert_non_null(s);
-	n = strlen(s);
-	assert_int_equal(n % 2, 0);
-	out = malloc(n / 2 + 1);
-	assert_non_null(out);
-	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		assert_true(hi >= 0 && lo >= 0);
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return out;
-}
+#include "vectors.h"
 
 struct gcm_case {
 	int id;
@@ -82,12 +33,12 @@ static void case_load(json_t *t, struct gcm_case *c)
 {
 	c->id = (int)json_integer_value(json_object_get(t, "tcId"));
 	c->result = json_string_value(json_object_get(t, "result"));
-	c->key = hex_field(t, "key", &c->key_len);
-	c->iv = hex_field(t, "iv", &c->iv_len);
-	c->aad = hex_field(t, "aad", &c->aad_len);
-	c->msg = hex_field(t, "msg", &c->msg_len);
-	c->ct = hex_field(t, "ct", &c->ct_len);
-	c->tag = hex_field(t, "tag", &c->tag_len);
+	c->key = vectors_hex(t, "key", &c->key_len);
+	c->iv = vectors_hex(t, "iv", &c->iv_len);
+	c->aad = vectors_hex(t, "aad", &c->aad_len);
+	c->msg = vectors_hex(t, "msg", &c->msg_len);
+	c->ct = vectors_hex(t, "ct", &c->ct_len);
+	c->tag = vectors_hex(t, "tag", &c->tag_len);
 }
 
 static void case_free(struct gcm_case *c)
@@ -140,7 +91,7 @@ static void run_invalid(const struct gw_aead_key *k, const struct gcm_case *c)
 
 static void test_wycheproof_aes_gcm(void **state)
 {
-	json_t *root = load_vectors("wycheproof_aes_gcm_test.json");
+	json_t *root = vectors_load("wycheproof_aes_gcm_test.json");
 	json_t *groups = json_object_get(root, "testGroups"), *g;
 	int applicable = 0, run = 0, skipped = 0, valid = 0, invalid = 0;
 	struct gw_aead_key *k = aligned_alloc(64, sizeof(*k));

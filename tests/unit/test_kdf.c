@@ -17,60 +17,11 @@
 #include <jansson.h>
 
 #include "gw_kdf.h"
-
-static json_t *load_vectors(const char *name)
-{
-	const char *dir = getenv("GW_VECTORS");
-	char path[PATH_MAX];
-	json_error_t err;
-	json_t *root;
-
-	if (dir == NULL)
-		fail_msg("GW_VECTORS is not set");
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	root = json_load_file(path, 0, &err);
-	if (root == NULL)
-		fail_msg("%s:%d: %s", path, err.line, err.text);
-	return root;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes a JSON hex string into a new buffer (at least one byte long, so
- * that empty values still have an address); *len gets the byte count. */
-static uint8_t *hex_field(json_t *obj, const char *key, size_t *len)
-{
-	const char *s = json_string_value(json_object_get(obj, key));
-	size_t i, n;
-	uint8_t *out;
-
-	assert_non_null(s);
-	n = strlen(s);
-	assert_int_equal(n % 2, 0);
-	out = malloc(n / 2 + 1);
-	assert_non_null(out);
-	for (i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-
-		assert_true(hi >= 0 && lo >= 0);
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	*len = n / 2;
-	return out;
-}
+#include "vectors.h"
 
 static void test_wycheproof_hkdf_sha256(void **state)
 {
-	json_t *root = load_vectors("wycheproof_hkdf_sha256_test.json");
+	json_t *root = vectors_load("wycheproof_hkdf_sha256_test.json");
 	json_t *groups = json_object_get(root, "testGroups"), *g;
 	int run = 0, valid = 0, invalid = 0;
 	size_t gi;
@@ -84,10 +35,10 @@ static void test_wycheproof_hkdf_sha256(void **state)
 		json_array_foreach(tests, ti, t)
 		{
 			size_t ikm_len, salt_len, info_len, okm_len;
-			uint8_t *ikm = hex_field(t, "ikm", &ikm_len);
-			uint8_t *salt = hex_field(t, "salt", &salt_len);
-			uint8_t *info = hex_field(t, "info", &info_len);
-			uint8_t *okm = hex_field(t, "okm", &okm_len);
+			uint8_t *ikm = vectors_hex(t, "ikm", &ikm_len);
+			uint8_t *salt = vectors_hex(t, "salt", &salt_len);
+			uint8_t *info = vectors_hex(t, "info", &info_len);
+			uint8_t *okm = vectors_hex(t, "okm", &okm_len);
 			size_t size = (size_t)json_integer_value(
 			    json_object_get(t, "size"));
 			const char *result =

@@ -4,7 +4,6 @@
  * expiry.  Each test gets a fresh PKI directory under /tmp.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "gw_pki.h"
+#include "pki_fixture.h"
 
 struct fixture {
 	char dir[64];
@@ -29,33 +29,12 @@ struct fixture {
 	char err[512];
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	if (*dir)
-		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_tmpdir(char *dir, size_t len)
-{
-	snprintf(dir, len, "/tmp/gw-pki-test-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	make_tmpdir(f->dir, sizeof(f->dir));
+	pki_fixture_tmpdir(f->dir, sizeof(f->dir));
 	assert_int_equal(
 	    gw_pki_init(f->dir, "gw.example.test", f->err, sizeof(f->err)), 0);
 	*state = f;
@@ -66,8 +45,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	rm_tree(f->dir);
-	rm_tree(f->other);
+	pki_fixture_rm(f->dir);
+	pki_fixture_rm(f->other);
 	free(f);
 	return 0;
 }
@@ -78,39 +57,6 @@ static X509 *load(const char *dir, const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	return gw_pki_read_cert(path);
-}
-
-static char *slurp(const char *dir, const char *name)
-{
-	static char buf[4096];
-	char path[128];
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "r");
-	assert_non_null(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
-/* A certificate for @id from a fresh P-256 key, or NULL with @err set. */
-static X509 *issue(const char *dir, const char *id, long seconds, char *err,
-		   size_t errlen)
-{
-	EVP_PKEY *key = gw_pki_keygen();
-	X509_REQ *csr;
-	X509 *cert;
-
-	assert_non_null(key);
-	csr = gw_pki_make_csr(key, id);
-	assert_non_null(csr);
-	cert = gw_pki_issue_merchant(dir, csr, id, seconds, err, errlen);
-	X509_REQ_free(csr);
-	EVP_PKEY_free(key);
-	return cert;
 }
 
 /* A CSR with any CN, made without gw_pki_make_csr's checks. */
@@ -153,8 +99,8 @@ static void test_init_creates_every_file_with_exact_modes(void **state)
 		assert_true(S_ISREG(st.st_mode));
 		assert_int_equal(st.st_mode & 07777, files[i].mode);
 	}
-	assert_string_equal(slurp(f->dir, "serial"), "5\n");
-	assert_string_equal(slurp(f->dir, "index.txt"), "");
+	assert_string_equal(pki_fixture_slurp(f->dir, "serial"), "5\n");
+	assert_string_equal(pki_fixture_slurp(f->dir, "index.txt"), "");
 }
 
 static void test_init_root_is_self_signed_ca(void **state)
@@ -268,7 +214,7 @@ static void test_init_server_name_dns_or_ip(void **state)
 	GENERAL_NAMES_free(names);
 	X509_free(server);
 
-	make_tmpdir(f->other, sizeof(f->other));
+	pki_fixture_tmpdir(f->other, sizeof(f->other));
 	assert_int_equal(
 	    gw_pki_init(f->other, "192.0.2.7", f->err, sizeof(f->err)), 0);
 	server = load(f->other, "server.crt");
@@ -314,12 +260,12 @@ static void test_init_twice_is_eexist(void **state)
 	struct fixture *f = *state;
 	char before[4096];
 
-	strcpy(before, slurp(f->dir, "root.crt"));
+	strcpy(before, pki_fixture_slurp(f->dir, "root.crt"));
 	assert_int_equal(
 	    gw_pki_init(f->dir, "gw.example.test", f->err, sizeof(f->err)),
 	    -EEXIST);
 	assert_non_null(strstr(f->err, "already holds a root key"));
-	assert_string_equal(slurp(f->dir, "root.crt"), before);
+	assert_string_equal(pki_fixture_slurp(f->dir, "root.crt"), before);
 }
 
 static void test_issue_reads_back_merchant(void **state)
@@ -331,7 +277,8 @@ static void test_issue_reads_back_merchant(void **state)
 	int days = -1;
 	int secs = -1;
 
-	cert = issue(f->dir, "m001", 3600, f->err, sizeof(f->err));
+	cert = pki_fixture_try_issue(f->dir, NULL, "m001", 3600, f->err,
+				     sizeof(f->err));
 	assert_non_null(cert);
 	assert_int_equal(gw_pki_merchant_id(cert, id, sizeof(id)), 0);
 	assert_string_equal(id, "m001");
@@ -356,13 +303,14 @@ static void test_issue_reads_back_merchant(void **state)
 	assert_true(ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm));
 	snprintf(line, sizeof(line), "05\tm001\t%lld\tV\n",
 		 (long long)timegm(&tm));
-	assert_string_equal(slurp(f->dir, "index.txt"), line);
-	assert_string_equal(slurp(f->dir, "serial"), "6\n");
+	assert_string_equal(pki_fixture_slurp(f->dir, "index.txt"), line);
+	assert_string_equal(pki_fixture_slurp(f->dir, "serial"), "6\n");
 
-	second = issue(f->dir, "m002", 3600, f->err, sizeof(f->err));
+	second = pki_fixture_try_issue(f->dir, NULL, "m002", 3600, f->err,
+				       sizeof(f->err));
 	assert_non_null(second);
 	assert_int_equal(ASN1_INTEGER_get(X509_get0_serialNumber(second)), 6);
-	assert_string_equal(slurp(f->dir, "serial"), "7\n");
+	assert_string_equal(pki_fixture_slurp(f->dir, "serial"), "7\n");
 	X509_free(second);
 	X509_free(cert);
 }
@@ -375,7 +323,8 @@ static void test_issue_accepts_32_character_id(void **state)
 	X509 *cert;
 
 	assert_int_equal(strlen(id32), 32);
-	cert = issue(f->dir, id32, 60, f->err, sizeof(f->err));
+	cert = pki_fixture_try_issue(f->dir, NULL, id32, 60, f->err,
+				     sizeof(f->err));
 	assert_non_null(cert);
 	assert_int_equal(gw_pki_merchant_id(cert, id, sizeof(id)), 0);
 	assert_string_equal(id, id32);
@@ -389,11 +338,12 @@ static void test_verify_foreign_ca_is_eacces(void **state)
 	struct fixture *f = *state;
 	X509 *cert;
 
-	make_tmpdir(f->other, sizeof(f->other));
+	pki_fixture_tmpdir(f->other, sizeof(f->other));
 	assert_int_equal(
 	    gw_pki_init(f->other, "gw.example.test", f->err, sizeof(f->err)),
 	    0);
-	cert = issue(f->other, "m001", 3600, f->err, sizeof(f->err));
+	cert = pki_fixture_try_issue(f->other, NULL, "m001", 3600, f->err,
+				     sizeof(f->err));
 	assert_non_null(cert);
 	assert_int_equal(gw_pki_verify(f->other, cert, f->err, sizeof(f->err)),
 			 0);
@@ -439,8 +389,8 @@ static void test_issue_refuses_bad_csr_signature(void **state)
 					  sizeof(f->err)));
 	assert_string_equal(f->err, "CSR signature does not verify");
 	/* A refusal consumes no serial. */
-	assert_string_equal(slurp(f->dir, "serial"), "5\n");
-	assert_string_equal(slurp(f->dir, "index.txt"), "");
+	assert_string_equal(pki_fixture_slurp(f->dir, "serial"), "5\n");
+	assert_string_equal(pki_fixture_slurp(f->dir, "index.txt"), "");
 	OPENSSL_free(der);
 	X509_REQ_free(bad);
 	X509_REQ_free(csr);
@@ -513,13 +463,15 @@ static void test_issue_refuses_bad_validity(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_null(issue(f->dir, "m001", 0, f->err, sizeof(f->err)));
+	assert_null(pki_fixture_try_issue(f->dir, NULL, "m001", 0, f->err,
+					  sizeof(f->err)));
 	assert_string_equal(f->err, "validity must be at least one second");
-	assert_null(issue(f->dir, "m001", -5, f->err, sizeof(f->err)));
+	assert_null(pki_fixture_try_issue(f->dir, NULL, "m001", -5, f->err,
+					  sizeof(f->err)));
 	assert_string_equal(f->err, "validity must be at least one second");
 	/* The issuing CA lasts five years; six cannot fit under it. */
-	assert_null(
-	    issue(f->dir, "m001", 6L * 365 * 86400, f->err, sizeof(f->err)));
+	assert_null(pki_fixture_try_issue(
+	    f->dir, NULL, "m001", 6L * 365 * 86400, f->err, sizeof(f->err)));
 	assert_string_equal(
 	    f->err, "validity of 189216000 seconds outlasts the issuing CA");
 }
@@ -528,8 +480,9 @@ static void test_issue_without_ca_is_refused(void **state)
 {
 	struct fixture *f = *state;
 
-	make_tmpdir(f->other, sizeof(f->other));
-	assert_null(issue(f->other, "m001", 60, f->err, sizeof(f->err)));
+	pki_fixture_tmpdir(f->other, sizeof(f->other));
+	assert_null(pki_fixture_try_issue(f->other, NULL, "m001", 60, f->err,
+					  sizeof(f->err)));
 	assert_non_null(strstr(f->err, "cannot load the issuing CA"));
 }
 
@@ -537,8 +490,10 @@ static void test_verify_expired_is_eacces(void **state)
 {
 	struct fixture *f = *state;
 	time_t now = time(NULL);
-	X509 *brief = issue(f->dir, "m001", 1, f->err, sizeof(f->err));
-	X509 *hour = issue(f->dir, "m002", 3600, f->err, sizeof(f->err));
+	X509 *brief = pki_fixture_try_issue(f->dir, NULL, "m001", 1, f->err,
+					    sizeof(f->err));
+	X509 *hour = pki_fixture_try_issue(f->dir, NULL, "m002", 3600, f->err,
+					   sizeof(f->err));
 
 	assert_non_null(brief);
 	assert_non_null(hour);

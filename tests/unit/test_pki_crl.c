@@ -5,7 +5,6 @@
  * Each case gets a fresh PKI directory under /tmp.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "gw_pki.h"
+#include "pki_fixture.h"
 
 #define DAY 86400L
 
@@ -35,62 +35,14 @@ struct fixture {
 	time_t now;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	if (*dir)
-		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_pki(char *dir, size_t len)
-{
-	char err[256];
-
-	snprintf(dir, len, "/tmp/gw-pki-crl-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(gw_pki_init(dir, "gw.example.test", err, sizeof(err)),
-			 0);
-}
-
-static X509 *issue_with(const char *dir, EVP_PKEY *key, const char *id,
-			long seconds)
-{
-	X509_REQ *csr = gw_pki_make_csr(key, id);
-	char err[256];
-	X509 *cert;
-
-	assert_non_null(csr);
-	cert = gw_pki_issue_merchant(dir, csr, id, seconds, err, sizeof(err));
-	X509_REQ_free(csr);
-	assert_non_null(cert);
-	return cert;
-}
-
-static X509 *issue(const char *dir, const char *id, long seconds)
-{
-	EVP_PKEY *key = gw_pki_keygen();
-	X509 *cert = issue_with(dir, key, id, seconds);
-
-	EVP_PKEY_free(key);
-	return cert;
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	make_pki(f->dir, sizeof(f->dir));
+	pki_fixture_make(f->dir, sizeof(f->dir));
 	f->key = gw_pki_keygen();
-	f->cert = issue_with(f->dir, f->key, "m001", 30 * DAY);
+	f->cert = pki_fixture_issue(f->dir, f->key, "m001", 30 * DAY);
 	f->now = time(NULL);
 	*state = f;
 	return 0;
@@ -100,28 +52,12 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	rm_tree(f->dir);
-	rm_tree(f->other);
+	pki_fixture_rm(f->dir);
+	pki_fixture_rm(f->other);
 	X509_free(f->cert);
 	EVP_PKEY_free(f->key);
 	free(f);
 	return 0;
-}
-
-static char *slurp(const char *dir, const char *name)
-{
-	static char buf[8192];
-	char path[128];
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "r");
-	assert_non_null(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
 }
 
 static void unlink_in(const char *dir, const char *name)
@@ -195,7 +131,7 @@ struct presented {
 
 static void prep_expired(struct fixture *f, struct presented *p)
 {
-	p->cert = issue(f->dir, "m001", 60);
+	p->cert = pki_fixture_issue(f->dir, NULL, "m001", 60);
 	p->at = f->now + 120;
 }
 
@@ -207,8 +143,8 @@ static void prep_not_yet_valid(struct fixture *f, struct presented *p)
 
 static void prep_wrong_ca(struct fixture *f, struct presented *p)
 {
-	make_pki(f->other, sizeof(f->other));
-	p->cert = issue(f->other, "m001", DAY);
+	pki_fixture_make(f->other, sizeof(f->other));
+	p->cert = pki_fixture_issue(f->other, NULL, "m001", DAY);
 }
 
 static void prep_revoked_leaf(struct fixture *f, struct presented *p)
@@ -245,8 +181,8 @@ static void prep_crl_foreign(struct fixture *f, struct presented *p)
 	char to[128], *pem;
 	FILE *fp;
 
-	make_pki(f->other, sizeof(f->other));
-	pem = slurp(f->other, "crl.pem");
+	pki_fixture_make(f->other, sizeof(f->other));
+	pem = pki_fixture_slurp(f->other, "crl.pem");
 	snprintf(to, sizeof(to), "%s/crl.pem", f->dir);
 	fp = fopen(to, "w");
 	assert_non_null(fp);
@@ -463,7 +399,7 @@ static void test_revoke_serial_marks_index_and_publishes(void **state)
 	assert_int_equal(gw_pki_revoke(f->dir, "5", NULL, "keyCompromise",
 				       f->err, sizeof(f->err)),
 			 1);
-	index = slurp(f->dir, "index.txt");
+	index = pki_fixture_slurp(f->dir, "index.txt");
 	assert_int_equal(sscanf(index,
 				"05\tm001\t%lld\tR\t%lld\tkeyCompromise\n",
 				&not_after, &revoked_at),
@@ -482,8 +418,8 @@ static void test_revoke_serial_marks_index_and_publishes(void **state)
 static void test_revoke_merchant_revokes_all_its_certificates(void **state)
 {
 	struct fixture *f = *state;
-	X509 *second = issue(f->dir, "m001", DAY);
-	X509 *other = issue(f->dir, "m002", DAY);
+	X509 *second = pki_fixture_issue(f->dir, NULL, "m001", DAY);
+	X509 *other = pki_fixture_issue(f->dir, NULL, "m002", DAY);
 
 	assert_int_equal(
 	    gw_pki_revoke(f->dir, NULL, "m001", NULL, f->err, sizeof(f->err)),
@@ -531,7 +467,7 @@ static void test_revoke_refusals(void **state)
 	char before[1024];
 	size_t i;
 
-	strcpy(before, slurp(f->dir, "index.txt"));
+	strcpy(before, pki_fixture_slurp(f->dir, "index.txt"));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		assert_int_equal(gw_pki_revoke(f->dir, cases[i].serial,
 					       cases[i].id, cases[i].reason,
@@ -540,7 +476,7 @@ static void test_revoke_refusals(void **state)
 		assert_non_null(strstr(f->err, cases[i].msg));
 	}
 	/* No refusal touched the index or the list. */
-	assert_string_equal(slurp(f->dir, "index.txt"), before);
+	assert_string_equal(pki_fixture_slurp(f->dir, "index.txt"), before);
 	assert_int_equal(crl_number(f->dir, "crl.pem"), 1);
 	assert_int_equal(
 	    gw_pki_revoke(f->dir, "05", NULL, NULL, f->err, sizeof(f->err)), 1);

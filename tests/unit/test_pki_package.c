@@ -4,7 +4,6 @@
  * version compare and the manifest parser face adversarial input.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +24,7 @@
 
 #include "gw_pki.h"
 #include "manifest.h"
+#include "pki_fixture.h"
 
 #define SIZE_A 3000
 
@@ -37,40 +37,6 @@ struct fixture {
 	char b[128], b_sig[128]; /* same name and version, other bytes */
 	char scratch[128];
 };
-
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	if (*dir)
-		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_pki(char *dir, size_t len)
-{
-	char err[256];
-
-	snprintf(dir, len, "/tmp/gw-pki-pkg-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(gw_pki_init(dir, "gw.example.test", err, sizeof(err)),
-			 0);
-}
-
-static void put(const char *path, const void *buf, size_t len)
-{
-	FILE *fp = fopen(path, "wb");
-
-	assert_non_null(fp);
-	assert_int_equal(fwrite(buf, 1, len, fp), len);
-	fclose(fp);
-}
 
 static size_t get(const char *path, unsigned char *buf, size_t cap)
 {
@@ -90,7 +56,7 @@ static int setup(void **state)
 	size_t i;
 
 	assert_non_null(f);
-	make_pki(f->dir, sizeof(f->dir));
+	pki_fixture_make(f->dir, sizeof(f->dir));
 	snprintf(f->root, sizeof(f->root), "%s/root.crt", f->dir);
 	snprintf(f->a, sizeof(f->a), "%s/a.pkg", f->dir);
 	snprintf(f->a_sig, sizeof(f->a_sig), "%s/a.pkg.sig", f->dir);
@@ -99,9 +65,9 @@ static int setup(void **state)
 	snprintf(f->scratch, sizeof(f->scratch), "%s/x.sig", f->dir);
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (unsigned char)(i * 7 + 1);
-	put(f->a, data, sizeof(data));
+	pki_fixture_put(f->a, data, sizeof(data));
 	data[100] ^= 0xff;
-	put(f->b, data, sizeof(data));
+	pki_fixture_put(f->b, data, sizeof(data));
 	assert_int_equal(gw_pki_sign_package(f->dir, f->a, "gw-merchant",
 					     "1.2.0", NULL, f->err,
 					     sizeof(f->err)),
@@ -118,8 +84,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	rm_tree(f->dir);
-	rm_tree(f->other);
+	pki_fixture_rm(f->dir);
+	pki_fixture_rm(f->other);
 	free(f);
 	return 0;
 }
@@ -226,7 +192,7 @@ static void prep_tampered_byte(struct fixture *f, struct attempt *a)
 
 	assert_int_equal(get(f->a, buf, sizeof(buf)), SIZE_A);
 	buf[SIZE_A - 1] ^= 0x01;
-	put(f->a, buf, sizeof(buf));
+	pki_fixture_put(f->a, buf, sizeof(buf));
 }
 
 static void prep_appended_byte(struct fixture *f, struct attempt *a)
@@ -235,7 +201,7 @@ static void prep_appended_byte(struct fixture *f, struct attempt *a)
 
 	assert_int_equal(get(f->a, buf, sizeof(buf)), SIZE_A);
 	buf[SIZE_A] = 0;
-	put(f->a, buf, sizeof(buf));
+	pki_fixture_put(f->a, buf, sizeof(buf));
 }
 
 static void prep_older(struct fixture *f, struct attempt *a)
@@ -267,14 +233,15 @@ static void prep_wrong_root(struct fixture *f, struct attempt *a)
 {
 	static char root[128];
 
-	make_pki(f->other, sizeof(f->other));
+	pki_fixture_make(f->other, sizeof(f->other));
 	snprintf(root, sizeof(root), "%s/root.crt", f->other);
 	a->root = root;
 }
 
 static void prep_garbage_sig(struct fixture *f, struct attempt *a)
 {
-	put(f->scratch, "-----BEGIN CMS-----\nAAAA\n-----END CMS-----\n", 42);
+	pki_fixture_put(f->scratch,
+			"-----BEGIN CMS-----\nAAAA\n-----END CMS-----\n", 42);
 	a->sig = f->scratch;
 }
 

@@ -4,7 +4,6 @@
  * the wrong CN are refused; renewal_due at its exact boundaries.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 #include "gw_pki.h"
+#include "pki_fixture.h"
 
 #define DAY 86400L
 
@@ -31,68 +31,13 @@ struct fixture {
 	X509 *cert; /* m001, serial 05, 30 days */
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_tree(const char *dir)
-{
-	if (*dir)
-		nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static void make_pki(char *dir, size_t len)
-{
-	char err[256];
-
-	snprintf(dir, len, "/tmp/gw-pki-renew-XXXXXX");
-	assert_non_null(mkdtemp(dir));
-	assert_int_equal(gw_pki_init(dir, "gw.example.test", err, sizeof(err)),
-			 0);
-}
-
-static X509 *issue(const char *dir, const char *id, long seconds)
-{
-	EVP_PKEY *key = gw_pki_keygen();
-	X509_REQ *csr = gw_pki_make_csr(key, id);
-	char err[256];
-	X509 *cert;
-
-	cert = gw_pki_issue_merchant(dir, csr, id, seconds, err, sizeof(err));
-	assert_non_null(cert);
-	X509_REQ_free(csr);
-	EVP_PKEY_free(key);
-	return cert;
-}
-
-static char *slurp(const char *dir, const char *name)
-{
-	static char buf[4096];
-	char path[128];
-	FILE *fp;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fp = fopen(path, "r");
-	assert_non_null(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	make_pki(f->dir, sizeof(f->dir));
-	f->cert = issue(f->dir, "m001", 30 * DAY);
+	pki_fixture_make(f->dir, sizeof(f->dir));
+	f->cert = pki_fixture_issue(f->dir, NULL, "m001", 30 * DAY);
 	*state = f;
 	return 0;
 }
@@ -101,8 +46,8 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	rm_tree(f->dir);
-	rm_tree(f->other);
+	pki_fixture_rm(f->dir);
+	pki_fixture_rm(f->other);
 	X509_free(f->cert);
 	free(f);
 	return 0;
@@ -144,7 +89,7 @@ static void test_renew_issues_new_serial_for_new_key(void **state)
 				   X509_get0_notAfter(cert)));
 	assert_int_equal(days, 10);
 	assert_int_equal(secs, 0);
-	assert_string_equal(slurp(f->dir, "serial"), "7\n");
+	assert_string_equal(pki_fixture_slurp(f->dir, "serial"), "7\n");
 	/* Both stay listed valid and both verify: the old one is not
 	 * revoked by its renewal. */
 	assert_int_equal(gw_pki_verify_merchant(f->dir, cert, "m001", 0, f->err,
@@ -153,7 +98,8 @@ static void test_renew_issues_new_serial_for_new_key(void **state)
 	assert_int_equal(gw_pki_verify_merchant(f->dir, f->cert, "m001", 0,
 						f->err, sizeof(f->err)),
 			 0);
-	assert_non_null(strstr(slurp(f->dir, "index.txt"), "\tV\n06\tm001\t"));
+	assert_non_null(
+	    strstr(pki_fixture_slurp(f->dir, "index.txt"), "\tV\n06\tm001\t"));
 	X509_free(cert);
 	X509_REQ_free(csr);
 	EVP_PKEY_free(key);
@@ -166,7 +112,7 @@ static void test_renew_refuses_mismatched_cn(void **state)
 	refused(f, f->cert, "m002",
 		"CSR subject CN \"m002\" does not match merchant id m001");
 	/* A refusal consumes no serial. */
-	assert_string_equal(slurp(f->dir, "serial"), "6\n");
+	assert_string_equal(pki_fixture_slurp(f->dir, "serial"), "6\n");
 }
 
 static void test_renew_refuses_revoked_current(void **state)
@@ -185,8 +131,8 @@ static void test_renew_refuses_foreign_current(void **state)
 	struct fixture *f = *state;
 	X509 *foreign;
 
-	make_pki(f->other, sizeof(f->other));
-	foreign = issue(f->other, "m001", DAY);
+	pki_fixture_make(f->other, sizeof(f->other));
+	foreign = pki_fixture_issue(f->other, NULL, "m001", DAY);
 	refused(f, foreign, "m001",
 		"current certificate refused: unable to get local issuer "
 		"certificate (at depth 0)");
@@ -223,7 +169,7 @@ static void test_renew_refuses_server_cert(void **state)
 static void test_renew_refuses_expired_current(void **state)
 {
 	struct fixture *f = *state;
-	X509 *brief = issue(f->dir, "m001", 1);
+	X509 *brief = pki_fixture_issue(f->dir, NULL, "m001", 1);
 
 	sleep(2);
 	refused(f, brief, "m001",

@@ -5,7 +5,6 @@
  * once-per-reference rule, and the verified install with its refusals.
  */
 #include <dirent.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +18,8 @@
 #include <cmocka.h>
 
 #include "../../merchant-sim/signals.h"
+#include "../../merchant-sim/sigreport.h"
+#include "pki_fixture.h"
 
 #define SID_A 10
 #define SID_B 11
@@ -347,15 +348,6 @@ static void test_software_reference_parsed_strictly(void **state)
 	}
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 struct pkgfix {
 	char dir[64], root[128], inst[128], file[128], sig[128];
 	uint8_t pkg[3000];
@@ -382,23 +374,16 @@ static void load(const char *path, char **buf, size_t *len)
 static void pkg_setup(struct pkgfix *p, const char *name)
 {
 	char err[256];
-	FILE *fp;
 	size_t i;
 
-	snprintf(p->dir, sizeof(p->dir), "/tmp/gw-sim-sig-XXXXXX");
-	assert_non_null(mkdtemp(p->dir));
-	assert_int_equal(
-	    gw_pki_init(p->dir, "gw.example.test", err, sizeof(err)), 0);
+	pki_fixture_make(p->dir, sizeof(p->dir));
 	snprintf(p->root, sizeof(p->root), "%s/root.crt", p->dir);
 	snprintf(p->inst, sizeof(p->inst), "%s/m0001/software", p->dir);
 	snprintf(p->file, sizeof(p->file), "%s/in.pkg", p->dir);
 	snprintf(p->sig, sizeof(p->sig), "%s/in.pkg.sig", p->dir);
 	for (i = 0; i < sizeof(p->pkg); i++)
 		p->pkg[i] = (uint8_t)(i * 13 + 5);
-	fp = fopen(p->file, "wb");
-	assert_non_null(fp);
-	assert_int_equal(fwrite(p->pkg, 1, sizeof(p->pkg), fp), sizeof(p->pkg));
-	fclose(fp);
+	pki_fixture_put(p->file, p->pkg, sizeof(p->pkg));
 	assert_int_equal(gw_pki_sign_package(p->dir, p->file, name, "1.2.0",
 					     p->sig, err, sizeof(err)),
 			 0);
@@ -408,7 +393,7 @@ static void pkg_setup(struct pkgfix *p, const char *name)
 static void pkg_teardown(struct pkgfix *p)
 {
 	free(p->sigpem);
-	nftw(p->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	pki_fixture_rm(p->dir);
 }
 
 static int installed(const struct pkgfix *p, const char *leaf)
