@@ -1,7 +1,8 @@
 /*
- * The credit-line table: parsing the operator's card file, the hash index
- * over card tokens and the atomic open-to-buy updates.  The rules that
- * decide whether to debit are gw_decide.c's.
+ * The credit-line table: loading the operator's card file, the hash index
+ * over card tokens and the atomic open-to-buy updates.  Reading one line
+ * is gw_credit_parse.c's; the rules that decide whether to debit are
+ * gw_decide.c's.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -13,10 +14,9 @@
 #include <openssl/crypto.h>
 
 #include "gw_credit.h"
+#include "gw_credit_parse.h"
 #include "gw_util.h"
 
-#define NFIELDS	 5
-#define ECHO_MAX 6	    /* characters of a bad value shown in errors */
 #define FILE_MAX (1u << 30) /* refuse card files above 1 GiB */
 
 /*
@@ -30,150 +30,6 @@ struct gw_credit_table {
 	size_t count;
 	uint32_t *slots;
 	size_t mask; /* capacity - 1, capacity a power of two */
-};
-
-/* What the field parsers share while one line is read. */
-struct parse {
-	const struct gw_card_tokenizer *tk;
-	struct gw_credit_line *line;
-	char why[96];
-};
-
-typedef int (*field_fn)(struct parse *ps, const char *v);
-
-/* A copy of an untrusted value short enough that it cannot carry a card
- * number, with anything unprintable replaced. */
-static void echo(const char *v, char out[ECHO_MAX + 4])
-{
-	size_t n = strnlen(v, ECHO_MAX);
-
-	gw_printable(v, n, out, ECHO_MAX + 1);
-	if (v[n] != '\0') {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-}
-
-static bool all_digits(const char *v)
-{
-	if (*v == '\0')
-		return false;
-	for (; *v != '\0'; v++)
-		if (*v < '0' || *v > '9')
-			return false;
-	return true;
-}
-
-static int parse_u64(struct parse *ps, const char *v, uint64_t *out)
-{
-	char shown[ECHO_MAX + 4];
-	uint64_t x = 0;
-
-	if (!all_digits(v)) {
-		echo(v, shown);
-		snprintf(ps->why, sizeof(ps->why),
-			 "not a decimal amount in minor units: \"%s\"", shown);
-		return -EINVAL;
-	}
-	for (; *v != '\0'; v++) {
-		uint64_t d = (uint64_t)(*v - '0');
-
-		if (x > (UINT64_MAX - d) / 10) {
-			snprintf(ps->why, sizeof(ps->why),
-				 "does not fit in 64 bits");
-			return -EINVAL;
-		}
-		x = x * 10 + d;
-	}
-	*out = x;
-	return 0;
-}
-
-/* The card number is never copied into a message, whatever is wrong. */
-static int field_pan(struct parse *ps, const char *v)
-{
-	size_t len = strlen(v);
-
-	if (len < 12 || len > 19 || !all_digits(v)) {
-		snprintf(ps->why, sizeof(ps->why), "not 12 to 19 digits");
-		return -EINVAL;
-	}
-	if (gw_card_pan_check(v, len) != 0) {
-		snprintf(ps->why, sizeof(ps->why), "fails the Luhn check");
-		return -EINVAL;
-	}
-	if (gw_card_token(ps->tk, v, len, ps->line->token) != 0) {
-		snprintf(ps->why, sizeof(ps->why), "cannot be tokenized");
-		return -EIO;
-	}
-	gw_card_mask(v, len, ps->line->masked);
-	return 0;
-}
-
-static int field_expiry(struct parse *ps, const char *v)
-{
-	char shown[ECHO_MAX + 4];
-	unsigned mm;
-
-	if (strlen(v) != 4 || !all_digits(v)) {
-		echo(v, shown);
-		snprintf(ps->why, sizeof(ps->why), "not 4 digits YYMM: \"%s\"",
-			 shown);
-		return -EINVAL;
-	}
-	mm = (unsigned)(v[2] - '0') * 10 + (unsigned)(v[3] - '0');
-	if (mm < 1 || mm > 12) {
-		snprintf(ps->why, sizeof(ps->why), "month %c%c is not 01 to 12",
-			 v[2], v[3]);
-		return -EINVAL;
-	}
-	ps->line->expiry = (uint16_t)atoi(v);
-	return 0;
-}
-
-static int field_limit(struct parse *ps, const char *v)
-{
-	return parse_u64(ps, v, &ps->line->limit);
-}
-
-/* Relies on credit_limit coming first in the line. */
-static int field_otb(struct parse *ps, const char *v)
-{
-	int ret = parse_u64(ps, v, &ps->line->otb);
-
-	if (ret != 0)
-		return ret;
-	if (ps->line->otb > ps->line->limit) {
-		snprintf(ps->why, sizeof(ps->why), "exceeds credit_limit");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static int field_status(struct parse *ps, const char *v)
-{
-	char shown[ECHO_MAX + 4];
-
-	if (strcmp(v, "A") != 0 && strcmp(v, "B") != 0 && strcmp(v, "L") != 0) {
-		echo(v, shown);
-		snprintf(ps->why, sizeof(ps->why), "not A, B or L: \"%s\"",
-			 shown);
-		return -EINVAL;
-	}
-	ps->line->status = (uint8_t)v[0];
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	field_fn parse;
-} fields[NFIELDS] = {
-    {"pan", field_pan},
-    {"expiry", field_expiry},
-    {"credit_limit", field_limit},
-    {"open_to_buy", field_otb},
-    {"status", field_status},
 };
 
 static size_t slot_of(const struct gw_credit_table *t,
@@ -219,57 +75,12 @@ static long insert(struct gw_credit_table *t, size_t idx)
 	}
 }
 
-/* Splits @s on commas into at most NFIELDS fields; returns how many were
- * found, NFIELDS + 1 when there are more. */
-static int split(char *s, char *f[NFIELDS])
-{
-	int n = 0;
-
-	for (;;) {
-		if (n == NFIELDS)
-			return NFIELDS + 1;
-		f[n++] = s;
-		s = strchr(s, ',');
-		if (s == NULL)
-			return n;
-		*s++ = '\0';
-	}
-}
-
 static bool is_blank(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (*s != ' ' && *s != '\t')
 			return false;
 	return true;
-}
-
-/* Parses one data line into @ps->line.  0, or -EINVAL with the failing
- * field's name in *@field and the reason in ps->why. */
-static int parse_line(struct parse *ps, char *s, const char **field)
-{
-	char *f[NFIELDS];
-	int n = split(s, f);
-
-	if (n > NFIELDS) {
-		*field = fields[NFIELDS - 1].name;
-		snprintf(ps->why, sizeof(ps->why),
-			 "more than 5 fields in the line");
-		return -EINVAL;
-	}
-	for (int i = 0; i < NFIELDS; i++) {
-		int ret;
-
-		*field = fields[i].name;
-		if (i >= n) {
-			snprintf(ps->why, sizeof(ps->why), "missing");
-			return -EINVAL;
-		}
-		ret = fields[i].parse(ps, f[i]);
-		if (ret != 0)
-			return ret;
-	}
-	return 0;
 }
 
 /* Reads the whole of @path into a NUL-terminated buffer. */
@@ -344,8 +155,8 @@ static int load_lines(struct gw_credit_table *t, char *buf, const char *path,
 		      const struct gw_card_tokenizer *tk, char *err,
 		      size_t errlen)
 {
-	struct parse ps = {.tk = tk};
 	const char *field = "";
+	char why[96] = "";
 	unsigned long lineno = 0;
 	char *next = buf;
 	int ret = 0;
@@ -366,13 +177,13 @@ static int load_lines(struct gw_credit_table *t, char *buf, const char *path,
 			continue;
 		if (t->count == 0 && strncmp(s, "pan,", 4) == 0)
 			continue;
-		ps.line = &t->lines[t->count];
-		ret = parse_line(&ps, s, &field);
+		ret = gw_credit_parse_line(s, tk, &t->lines[t->count], &field,
+					   why, sizeof(why));
 		if (ret != 0)
 			break;
 		dup = insert(t, t->count);
 		if (dup >= 0) {
-			snprintf(ps.why, sizeof(ps.why),
+			snprintf(why, sizeof(why),
 				 "the same card as an earlier line");
 			ret = -EINVAL;
 			field = "pan";
@@ -382,7 +193,7 @@ static int load_lines(struct gw_credit_table *t, char *buf, const char *path,
 	}
 	if (ret != 0)
 		snprintf(err, errlen, "%s:%lu: field %s: %s", path, lineno,
-			 field, ps.why);
+			 field, why);
 	return ret;
 }
 

@@ -26,6 +26,7 @@
 #include "balances.h"
 #include "gw_util.h"
 #include "journal.h"
+#include "journal_flush.h"
 #include "ledger.h"
 #include "log.h"
 #include "opts.h"
@@ -48,6 +49,7 @@ struct app {
 	struct gw_sync *sync;
 	struct gw_ledger *ledger;
 	struct gw_journal **journals; /* one per worker */
+	struct gw_journal_flusher *flusher;
 	struct gw_ship *ship;
 	struct gw_worker *workers;
 	unsigned nb_workers;
@@ -97,6 +99,8 @@ static void release(struct app *a)
 	}
 	if (a->port_started)
 		gw_port_close(a->o.port);
+	gw_journal_flusher_stop(a->flusher);
+	a->flusher = NULL;
 	close_journals(a);
 	gw_ship_free(a->ship);
 	gw_ledger_free(a->ledger);
@@ -255,7 +259,11 @@ static void load_ledger(struct app *a)
 	       a->o.journal_dir);
 }
 
-/* One journal per worker, each opened after replay repaired its end. */
+/*
+ * One journal per worker, each opened after replay repaired its end, and
+ * the journal thread that syncs them and prepares their segments.  The
+ * shipper reads each journal no further than its writer made durable.
+ */
 static void open_journals(struct app *a)
 {
 	char err[512] = "";
@@ -271,9 +279,15 @@ static void open_journals(struct app *a)
 		if (a->journals[i] == NULL)
 			die(a, "%s", err);
 	}
+	a->flusher = gw_journal_flusher_start(a->journals, a->nb_workers,
+					      a->o.fsync_interval_ms);
+	if (a->flusher == NULL)
+		die(a, "cannot start the journal thread: %s", strerror(errno));
 	a->ship = gw_ship_new(a->o.redis, a->o.journal_dir, a->nb_workers);
 	if (a->ship == NULL)
 		die(a, "cannot allocate the journal shipper");
+	for (i = 0; i < a->nb_workers; i++)
+		gw_ship_follow(a->ship, i, a->journals[i]);
 }
 
 static void start(struct app *a)
@@ -359,14 +373,16 @@ static void write_balances(struct app *a)
 		       a->o.balances, strerror(-rc));
 }
 
-/* The first worker whose journal failed, or -1. */
+/* The first worker whose journal failed, on the worker's path or in the
+ * journal thread's sync, or -1. */
 static int journal_failed(const struct app *a)
 {
 	unsigned i;
 
 	for (i = 0; a->journals != NULL && i < a->nb_workers; i++)
 		if (__atomic_load_n(&a->workers[i].proto.journal_err,
-				    __ATOMIC_ACQUIRE) != 0)
+				    __ATOMIC_ACQUIRE) != 0 ||
+		    gw_journal_error(a->journals[i]) != 0)
 			return (int)i;
 	return -1;
 }
@@ -430,8 +446,12 @@ static void stop(struct app *a)
 	gw_worker_stop();
 	rte_eal_mp_wait_lcore();
 	a->launched = 0;
-	/* The last records reach Redis now if it is there; if not, the
-	 * next start ships them. */
+	/* The workers' last records are made durable, then reach Redis now
+	 * if it is there; if not, the next start ships them. */
+	gw_journal_flusher_stop(a->flusher);
+	a->flusher = NULL;
+	for (unsigned i = 0; a->journals != NULL && i < a->nb_workers; i++)
+		gw_journal_flush(a->journals[i]);
 	if (a->ship != NULL && journal_failed(a) < 0)
 		gw_ship_tick(a->ship);
 	write_stats(a);

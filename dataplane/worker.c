@@ -140,8 +140,8 @@ static void burst(struct gw_worker *w, struct rte_mbuf **pkts, uint16_t n)
 	gw_stat_add(&st->tx, sent);
 }
 
-/* Nanoseconds of the time stamp counter: the journal's sync interval is
- * measured with it, at no system call. */
+/* Nanoseconds of the time stamp counter, at no system call: the
+ * protocol's monotonic clock. */
 static uint64_t tsc_ns(uint64_t tsc)
 {
 	uint64_t hz = rte_get_tsc_hz();
@@ -165,23 +165,6 @@ static void clock_tick(struct gw_worker *w, uint64_t *next_tsc)
 		return;
 	w->proto.policy.today_yymm = gw_decide_today();
 	*next_tsc = tsc + rte_get_tsc_hz();
-}
-
-/* A quiet worker still syncs its last records within the interval. */
-static void journal_idle(struct gw_worker *w)
-{
-	int rc;
-
-	if (w->proto.journal == NULL || w->proto.journal_err != 0)
-		return;
-	rc = gw_journal_tick(w->proto.journal, tsc_ns(rte_rdtsc()));
-	if (rc == 0)
-		return;
-	__atomic_store_n(&w->proto.journal_err, rc, __ATOMIC_RELEASE);
-	GW_LOG(
-	    ERR,
-	    "worker %u: the journal cannot be synced (%s); answering nothing more",
-	    w->proto.worker, strerror(-rc));
 }
 
 int gw_worker_main(void *arg)
@@ -213,7 +196,8 @@ int gw_worker_main(void *arg)
 			clock_tick(w, &next_tsc);
 			burst(w, pkts, n);
 		} else {
-			journal_idle(w);
+			/* Syncing the journal is the journal thread's, even
+			 * when this worker is idle: see journal_flush.h. */
 			if (w->idle_sleep_us > 0 && ++empty >= IDLE_POLLS) {
 				empty = IDLE_POLLS;
 				rte_delay_us_sleep(w->idle_sleep_us);
