@@ -164,6 +164,12 @@ static void load_state(struct app *a)
 	a->credit = gw_credit_load(a->o.credit_lines, a->tk, err, sizeof(err));
 	if (a->credit == NULL)
 		goto out;
+	if (gw_credit_count(a->credit) == 0) {
+		/* Every request would be declined: surely the wrong file. */
+		snprintf(err, sizeof(err), "%s: no credit lines in the file",
+			 a->o.credit_lines);
+		goto out;
+	}
 	a->sessions = gw_sessions_new(SESSION_TABLE_LOG2);
 	if (a->sessions == NULL) {
 		snprintf(err, sizeof(err), "cannot allocate the session table");
@@ -491,6 +497,11 @@ int main(int argc, char **argv)
 	char *sep;
 	int status;
 
+	if (dd == argc && argc == 2 &&
+	    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		gw_opts_usage(stdout);
+		return 0;
+	}
 	if (dd == argc) {
 		fprintf(stderr,
 			"gw-dataplane: the gateway options follow \"--\"\n");
