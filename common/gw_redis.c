@@ -16,7 +16,8 @@ redisContext *gw_redis_connect(const char *path, unsigned timeout_s, char *err,
 
 	rc = redisConnectUnixWithTimeout(path, tv);
 	if (rc == NULL || rc->err) {
-		snprintf(err, errlen, "%s", rc ? rc->errstr : "out of memory");
+		snprintf(err, errlen, "cannot reach Redis at %s: %s", path,
+			 rc ? rc->errstr : "out of memory");
 		redisFree(rc);
 		return NULL;
 	}

@@ -13,8 +13,9 @@
 
 /*
  * Connects to the Redis at unix socket @path; @timeout_s bounds the
- * connection and each later command.  NULL with hiredis's reason (or "out
- * of memory") in @err.  The caller frees the context with redisFree.
+ * connection and each later command.  NULL with "cannot reach Redis at
+ * <path>: <reason>" in @err.  The caller frees the context with
+ * redisFree.
  */
 redisContext *gw_redis_connect(const char *path, unsigned timeout_s, char *err,
 			       size_t errlen);

@@ -40,14 +40,23 @@ static const char usage_text[] =
     "                        [--packages DIR] [--renew-window SECONDS]\n"
     "                        [--signal-retry-ms MS] [--signal-max-tries N]\n"
     "       gw-control secrets --redis SOCKET (--count N [--prefix P] | --merchant ID)\n"
-    "                        --out FILE\n"
+    "                        --out FILE [--replace]\n"
     "       gw-control sessions --redis SOCKET\n"
     "       gw-control keygen --out FILE\n"
     "       gw-control revoke --pki DIR --redis SOCKET --merchant ID [--reason R]\n"
     "       gw-control publish --pki DIR --redis SOCKET --packages DIR --file F\n"
-    "                        --name N --version V [--sig F.sig]\n"
+    "                        --name N --version V [--sig F.sig] [--replace]\n"
     "       gw-control message --redis SOCKET --merchant ID --text TEXT\n"
-    "       gw-control rekey --redis SOCKET --merchant ID\n";
+    "       gw-control rekey --redis SOCKET --merchant ID\n"
+    "       gw-control COMMAND --help\n"
+    "\n"
+    "  secrets --count N makes ids P0001 to P<N> (prefix P, by default m:\n"
+    "  m0001, m0002, ...; four digits at least).  An id that already has a\n"
+    "  pending secret refuses the whole batch; --replace issues new secrets\n"
+    "  for such ids on purpose, and their old ones no longer enroll.\n"
+    "  publish refuses a name and version already published; --replace\n"
+    "  replaces its file.  revoke, message and rekey refuse a merchant that\n"
+    "  never enrolled.\n";
 
 static volatile sig_atomic_t stop_requested;
 
@@ -66,34 +75,39 @@ struct opts {
 	const char *ttl, *cert_seconds, *count;
 	const char *packages, *renew_window, *retry_ms, *max_tries;
 	const char *reason, *file, *name, *version, *sig, *text;
+	const char *replace, *help; /* flags: non-NULL when given */
 };
 
-/* Option names and where each one's value goes. */
+/* Option names and where each one's value goes; a flag's slot is set to
+ * "" when it is given. */
 static const struct {
 	const char *name;
 	size_t offset;
+	int has_arg;
 } opt_table[] = {
-    {"pki", offsetof(struct opts, pki)},
-    {"redis", offsetof(struct opts, redis)},
-    {"master-key", offsetof(struct opts, master_key)},
-    {"listen", offsetof(struct opts, listen)},
-    {"dataplane", offsetof(struct opts, dataplane)},
-    {"session-ttl", offsetof(struct opts, ttl)},
-    {"cert-seconds", offsetof(struct opts, cert_seconds)},
-    {"count", offsetof(struct opts, count)},
-    {"prefix", offsetof(struct opts, prefix)},
-    {"merchant", offsetof(struct opts, merchant)},
-    {"out", offsetof(struct opts, out)},
-    {"packages", offsetof(struct opts, packages)},
-    {"renew-window", offsetof(struct opts, renew_window)},
-    {"signal-retry-ms", offsetof(struct opts, retry_ms)},
-    {"signal-max-tries", offsetof(struct opts, max_tries)},
-    {"reason", offsetof(struct opts, reason)},
-    {"file", offsetof(struct opts, file)},
-    {"name", offsetof(struct opts, name)},
-    {"version", offsetof(struct opts, version)},
-    {"sig", offsetof(struct opts, sig)},
-    {"text", offsetof(struct opts, text)},
+    {"replace", offsetof(struct opts, replace), no_argument},
+    {"help", offsetof(struct opts, help), no_argument},
+    {"pki", offsetof(struct opts, pki), required_argument},
+    {"redis", offsetof(struct opts, redis), required_argument},
+    {"master-key", offsetof(struct opts, master_key), required_argument},
+    {"listen", offsetof(struct opts, listen), required_argument},
+    {"dataplane", offsetof(struct opts, dataplane), required_argument},
+    {"session-ttl", offsetof(struct opts, ttl), required_argument},
+    {"cert-seconds", offsetof(struct opts, cert_seconds), required_argument},
+    {"count", offsetof(struct opts, count), required_argument},
+    {"prefix", offsetof(struct opts, prefix), required_argument},
+    {"merchant", offsetof(struct opts, merchant), required_argument},
+    {"out", offsetof(struct opts, out), required_argument},
+    {"packages", offsetof(struct opts, packages), required_argument},
+    {"renew-window", offsetof(struct opts, renew_window), required_argument},
+    {"signal-retry-ms", offsetof(struct opts, retry_ms), required_argument},
+    {"signal-max-tries", offsetof(struct opts, max_tries), required_argument},
+    {"reason", offsetof(struct opts, reason), required_argument},
+    {"file", offsetof(struct opts, file), required_argument},
+    {"name", offsetof(struct opts, name), required_argument},
+    {"version", offsetof(struct opts, version), required_argument},
+    {"sig", offsetof(struct opts, sig), required_argument},
+    {"text", offsetof(struct opts, text), required_argument},
 };
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
 
@@ -106,13 +120,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	memset(o, 0, sizeof(*o));
 	memset(lo, 0, sizeof(lo));
 	for (i = 0; i < N_OPTS; i++)
-		lo[i] = (struct option){opt_table[i].name, required_argument,
+		lo[i] = (struct option){opt_table[i].name, opt_table[i].has_arg,
 					NULL, (int)i + 1};
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			o->help = "";
+			continue;
+		}
 		if (c < 1 || (size_t)c > N_OPTS)
 			return -EINVAL;
-		*(const char **)((char *)o + opt_table[c - 1].offset) = optarg;
+		*(const char **)((char *)o + opt_table[c - 1].offset) =
+		    optarg ? optarg : "";
 	}
 	return optind == argc ? 0 : -EINVAL;
 }
@@ -293,8 +312,37 @@ out:
 	return ret;
 }
 
+/* The secrets command's last line; gw_secrets_create said the rest. */
+static void secrets_said(const struct opts *o, int ret, unsigned long n,
+			 unsigned long replaced)
+{
+	if (ret == -EINVAL)
+		fprintf(
+		    stderr,
+		    "gw-control: merchant ids must be 1 to %d characters of [A-Za-z0-9._-]\n",
+		    GW_MERCHANT_ID_MAX);
+	else if (ret == -EEXIST)
+		fprintf(
+		    stderr,
+		    "gw-control: cannot create secrets in %s: file exists, refusing to overwrite\n",
+		    o->out);
+	else if (ret && ret != -EBUSY && ret != -EAGAIN && ret != -ENXIO)
+		fprintf(stderr, "gw-control: cannot create secrets in %s: %s\n",
+			o->out, strerror(-ret));
+	else if (ret == 0 && replaced)
+		fprintf(
+		    stderr,
+		    "gw-control: %lu enrollment secrets written to %s, replacing %lu pending ones (--replace): their old secrets no longer enroll\n",
+		    n, o->out, replaced);
+	else if (ret == 0)
+		fprintf(stderr,
+			"gw-control: %lu enrollment secrets written to %s\n", n,
+			o->out);
+}
+
 static int cmd_secrets(const struct opts *o)
 {
+	unsigned long replaced = 0;
 	uint64_t count = 0;
 	redisContext *rc;
 	int ret;
@@ -308,22 +356,10 @@ static int cmd_secrets(const struct opts *o)
 	if (!rc)
 		return 1;
 	ret = gw_secrets_create(rc, o->merchant, o->prefix ? o->prefix : "m",
-				count, o->out);
+				count, o->replace != NULL, o->out, &replaced);
 	redisFree(rc);
-	if (ret == -EINVAL)
-		fprintf(
-		    stderr,
-		    "gw-control: merchant ids must be 1 to %d characters of [A-Za-z0-9._-]\n",
-		    GW_MERCHANT_ID_MAX);
-	else if (ret)
-		fprintf(stderr, "gw-control: cannot create secrets in %s: %s\n",
-			o->out,
-			ret == -EEXIST ? "file exists, refusing to overwrite"
-				       : strerror(-ret));
-	else
-		fprintf(stderr,
-			"gw-control: %lu enrollment secrets written to %s\n",
-			o->merchant ? 1UL : (unsigned long)count, o->out);
+	secrets_said(o, ret, o->merchant ? 1UL : (unsigned long)count,
+		     replaced);
 	return ret ? 1 : 0;
 }
 
@@ -406,9 +442,9 @@ static int cmd_publish(const struct opts *o)
 	rc = connect_or_say(o->redis);
 	if (!rc)
 		return 1;
-	return operator_done(rc, gw_operator_publish(o->pki, rc, o->packages,
-						     o->file, o->name,
-						     o->version, o->sig));
+	return operator_done(
+	    rc, gw_operator_publish(o->pki, rc, o->packages, o->file, o->name,
+				    o->version, o->sig, o->replace != NULL));
 }
 
 static int cmd_message(const struct opts *o)
@@ -439,15 +475,23 @@ static int cmd_rekey(const struct opts *o)
 	return operator_done(rc, gw_operator_rekey(rc, o->merchant));
 }
 
+/* Commands, and whether --replace means anything to them. */
 static const struct {
 	const char *name;
 	int (*run)(const struct opts *o);
+	int replaces;
 } commands[] = {
-    {"serve", cmd_serve},	{"secrets", cmd_secrets},
-    {"sessions", cmd_sessions}, {"keygen", cmd_keygen},
-    {"revoke", cmd_revoke},	{"publish", cmd_publish},
-    {"message", cmd_message},	{"rekey", cmd_rekey},
+    {"serve", cmd_serve, 0},	   {"secrets", cmd_secrets, 1},
+    {"sessions", cmd_sessions, 0}, {"keygen", cmd_keygen, 0},
+    {"revoke", cmd_revoke, 0},	   {"publish", cmd_publish, 1},
+    {"message", cmd_message, 0},   {"rekey", cmd_rekey, 0},
 };
+
+static int help(void)
+{
+	fputs(usage_text, stdout);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -456,15 +500,18 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		return usage(NULL);
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage_text, stdout);
-		return 0;
-	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return help();
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
 		if (parse_opts(argc - 1, argv + 1, &o))
 			return usage("unknown option or stray argument");
+		if (o.help)
+			return help();
+		if (o.replace && !commands[i].replaces)
+			return usage(
+			    "--replace applies to secrets and publish only");
 		return commands[i].run(&o);
 	}
 	return usage("unknown command");

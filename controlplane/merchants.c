@@ -16,6 +16,7 @@
 #include "gw_pki.h"
 #include "gw_util.h"
 #include "merchants.h"
+#include "store.h"
 
 /*
  * KEYS: merchant hash, renewal schedule, merchant set.
@@ -45,23 +46,6 @@ static int expect(redisReply *r, int type)
 	return ret;
 }
 
-/* Reads the replies of @n pipelined commands; 0 when none was an error. */
-static int drain(redisContext *rc, int n)
-{
-	redisReply *r;
-	int ret = 0;
-
-	while (n-- > 0) {
-		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
-			return -EIO;
-		if (!r || r->type == REDIS_REPLY_ERROR)
-			ret = -EIO;
-		if (r)
-			freeReplyObject(r);
-	}
-	return ret;
-}
-
 int gw_merchants_add_session(redisContext *rc, const char *merchant,
 			     uint32_t id, const char *version)
 {
@@ -70,7 +54,7 @@ int gw_merchants_add_session(redisContext *rc, const char *merchant,
 	redisAppendCommand(rc, "SADD %s %s", GW_REDIS_MERCHANTS, merchant);
 	redisAppendCommand(rc, "HSET %s%s version %s", GW_REDIS_MERCHANT,
 			   merchant, version);
-	return drain(rc, 3);
+	return gw_store_drain(rc, 3);
 }
 
 int gw_merchants_set_version(redisContext *rc, const char *merchant,
@@ -79,7 +63,7 @@ int gw_merchants_set_version(redisContext *rc, const char *merchant,
 	redisAppendCommand(rc, "SADD %s %s", GW_REDIS_MERCHANTS, merchant);
 	redisAppendCommand(rc, "HSET %s%s version %s", GW_REDIS_MERCHANT,
 			   merchant, version);
-	return drain(rc, 2);
+	return gw_store_drain(rc, 2);
 }
 
 /* HGET into @out ("" for a missing field).  0 or -EIO. */
@@ -259,7 +243,7 @@ int gw_merchants_renewal_done(redisContext *rc, const char *merchant,
 	redisAppendCommand(rc, "HSET %s%s renew_sent %s", GW_REDIS_MERCHANT,
 			   merchant, serial);
 	redisAppendCommand(rc, "ZREM %s %s", GW_REDIS_RENEWAL, merchant);
-	return drain(rc, 2);
+	return gw_store_drain(rc, 2);
 }
 
 int gw_merchants_renewal_later(redisContext *rc, const char *merchant,
@@ -296,13 +280,14 @@ static const char publish_lua[] =
     "return 1";
 
 int gw_merchants_publish(redisContext *rc, const char *name,
-			 const char *version)
+			 const char *version, char *current, size_t currentlen)
 {
 	redisReply *r;
 	char cur[GW_PKI_VERSION_MAX + 1] = "";
 	int cmp = -1;
 	int tries;
 
+	current[0] = '\0';
 	for (tries = 0; tries < 5; tries++) {
 		r = redisCommand(rc, "HGET %s %s", GW_REDIS_PACKAGES, name);
 		if (!r || (r->type != REDIS_REPLY_STRING &&
@@ -315,6 +300,7 @@ int gw_merchants_publish(redisContext *rc, const char *name,
 		if (r->type == REDIS_REPLY_STRING)
 			gw_printable(r->str, r->len, cur, sizeof(cur));
 		freeReplyObject(r);
+		snprintf(current, currentlen, "%s", cur);
 		if (cur[0] && !gw_pki_version_cmp(version, cur, &cmp) &&
 		    cmp <= 0)
 			return 0;
@@ -332,6 +318,18 @@ int gw_merchants_publish(redisContext *rc, const char *name,
 			return 1;
 	}
 	return -EIO;
+}
+
+int gw_merchants_known(redisContext *rc, const char *merchant)
+{
+	redisReply *r;
+	int ret;
+
+	r = redisCommand(rc, "SISMEMBER %s %s", GW_REDIS_MERCHANTS, merchant);
+	ret = r && r->type == REDIS_REPLY_INTEGER ? r->integer == 1 : -EIO;
+	if (r)
+		freeReplyObject(r);
+	return ret;
 }
 
 int gw_merchants_each_package(redisContext *rc,

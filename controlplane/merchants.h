@@ -103,9 +103,14 @@ int gw_merchants_cert(redisContext *rc, const char *merchant,
 		      char serial[GW_SERIAL_HEX_MAX]);
 
 /* Records @version of package @name as published, if it is newer than
- * the one recorded.  1 when it became the newest, 0 when not, -EIO. */
+ * the one recorded, which goes to @current ("" when none).  1 when it
+ * became the newest, 0 when not, -EIO. */
 int gw_merchants_publish(redisContext *rc, const char *name,
-			 const char *version);
+			 const char *version, char *current, size_t currentlen);
+
+/* 1 when @merchant was ever seen (enrolled, or opened a session), 0 when
+ * not, -EIO. */
+int gw_merchants_known(redisContext *rc, const char *merchant);
 
 /* Calls @fn for every published package's newest version; stops at and
  * returns the first non-zero result.  0 or -EIO otherwise. */

@@ -76,7 +76,16 @@ int gw_operator_revoke(const char *pki, redisContext *rc, const char *merchant,
 	int certs, sessions, signalled;
 
 	certs = gw_pki_revoke(pki, NULL, merchant, reason, err, sizeof(err));
-	if (certs < 0 && certs != -ENOENT && certs != -EALREADY) {
+	if (certs == -ENOENT) {
+		/* No certificate was ever issued to it, so it can have no
+		 * session either: most likely a mistyped id. */
+		fprintf(
+		    stderr,
+		    "gw-control: merchant %s is unknown to the PKI in %s: %s; nothing revoked\n",
+		    merchant, pki, err);
+		return certs;
+	}
+	if (certs < 0 && certs != -EALREADY) {
 		fprintf(stderr, "gw-control: revoking merchant %s failed: %s\n",
 			merchant, err);
 		return certs;
@@ -93,11 +102,16 @@ int gw_operator_revoke(const char *pki, redisContext *rc, const char *merchant,
 	}
 	signalled = gw_sigstore_signal_merchant(rc, merchant,
 						GW_SIG_SESSION_REVOKED, NULL);
-	fprintf(
-	    stderr,
-	    "gw-control: merchant %s: %d certificates revoked, %d sessions revoked, SESSION_REVOKED queued for %d\n",
-	    merchant, certs > 0 ? certs : 0, sessions,
-	    signalled > 0 ? signalled : 0);
+	if (certs == -EALREADY)
+		fprintf(
+		    stderr,
+		    "gw-control: merchant %s: its certificates were already revoked; %d sessions revoked now, SESSION_REVOKED queued for %d\n",
+		    merchant, sessions, signalled > 0 ? signalled : 0);
+	else
+		fprintf(
+		    stderr,
+		    "gw-control: merchant %s: %d certificates revoked, %d sessions revoked, SESSION_REVOKED queued for %d\n",
+		    merchant, certs, sessions, signalled > 0 ? signalled : 0);
 	return signalled < 0 ? signalled : 0;
 }
 
@@ -147,13 +161,41 @@ static int offer_one(const char *merchant, void *arg)
 	return 0;
 }
 
+/* What publishing changed, on stderr. */
+static void published(const struct offer *o, int newest, const char *current,
+		      int replaced)
+{
+	int cmp = 1;
+
+	if (newest)
+		fprintf(
+		    stderr,
+		    "gw-control: published %s %s%s; SOFTWARE_AVAILABLE queued for %d sessions\n",
+		    o->name, o->version,
+		    replaced ? ", replacing its earlier file" : "",
+		    o->sessions);
+	else if (!gw_pki_version_cmp(o->version, current, &cmp) && cmp == 0)
+		fprintf(
+		    stderr,
+		    "gw-control: published %s %s again%s; it was already the published version, nobody signalled again\n",
+		    o->name, o->version,
+		    replaced ? ", replacing its earlier file" : "");
+	else
+		fprintf(
+		    stderr,
+		    "gw-control: published %s %s%s; older than the published %s, nobody signalled\n",
+		    o->name, o->version,
+		    replaced ? ", replacing its earlier file" : "", current);
+}
+
 int gw_operator_publish(const char *pki, redisContext *rc, const char *packages,
 			const char *file, const char *name, const char *version,
-			const char *sig)
+			const char *sig, int replace)
 {
 	struct offer o = {.rc = rc, .name = name, .version = version};
 	char sig_path[4096], err[256];
-	int ret, newest;
+	char current[GW_PKI_VERSION_MAX + 1];
+	int ret, newest, exists;
 
 	if (gw_packages_check(name, version)) {
 		fprintf(
@@ -161,6 +203,16 @@ int gw_operator_publish(const char *pki, redisContext *rc, const char *packages,
 		    "gw-control: package names are [A-Za-z0-9._-], versions one to four dotted numbers, and name@version at most %d characters\n",
 		    GW_SIGNAL_REF_LEN);
 		return -EINVAL;
+	}
+	/* Merchants may have fetched the file already: replacing it under
+	 * the same version is a decision, not a side effect. */
+	exists = gw_packages_exists(packages, name, version);
+	if (exists && !replace) {
+		fprintf(
+		    stderr,
+		    "gw-control: %s %s is already published in %s; publish a new version, or pass --replace to replace its file\n",
+		    name, version, packages);
+		return -EEXIST;
 	}
 	snprintf(sig_path, sizeof(sig_path), "%s/.%s-%s.sig.%d", packages, name,
 		 version, (int)getpid());
@@ -177,16 +229,38 @@ int gw_operator_publish(const char *pki, redisContext *rc, const char *packages,
 				err);
 		return ret;
 	}
-	newest = gw_merchants_publish(rc, name, version);
-	if (newest < 0)
+	newest =
+	    gw_merchants_publish(rc, name, version, current, sizeof(current));
+	if (newest < 0) {
+		fprintf(
+		    stderr,
+		    "gw-control: %s %s is in %s but recording it in Redis failed; run the command again with --replace\n",
+		    name, version, packages);
 		return newest;
+	}
 	if (newest)
 		ret = gw_merchants_each(rc, offer_one, &o);
-	say(newest
-		? "published %s %s; SOFTWARE_AVAILABLE queued for %ld sessions"
-		: "published %s %s; a newer version is already out, nobody signalled",
-	    name, version, o.sessions);
+	published(&o, newest, current, exists);
 	return ret;
+}
+
+/* 0 when @merchant ever enrolled; else says so and returns -ENOENT (or
+ * -EIO), so that a mistyped id queues nothing. */
+static int known(redisContext *rc, const char *merchant)
+{
+	int k = gw_merchants_known(rc, merchant);
+
+	if (k == 0)
+		fprintf(
+		    stderr,
+		    "gw-control: merchant %s is unknown: it never enrolled; nothing queued\n",
+		    merchant);
+	else if (k < 0)
+		fprintf(
+		    stderr,
+		    "gw-control: merchant %s: reading its record in Redis failed\n",
+		    merchant);
+	return k > 0 ? 0 : k == 0 ? -ENOENT : k;
 }
 
 int gw_operator_message(redisContext *rc, const char *merchant,
@@ -196,6 +270,9 @@ int gw_operator_message(redisContext *rc, const char *merchant,
 	uint64_t id;
 	int ret, n;
 
+	ret = known(rc, merchant);
+	if (ret)
+		return ret;
 	ret = gw_merchants_message_put(rc, merchant, text, &id);
 	if (ret == -EINVAL)
 		fprintf(stderr,
@@ -215,8 +292,11 @@ int gw_operator_message(redisContext *rc, const char *merchant,
 
 int gw_operator_rekey(redisContext *rc, const char *merchant)
 {
-	int n = gw_sigstore_signal_merchant(rc, merchant, GW_SIG_REKEY, NULL);
+	int n = known(rc, merchant);
 
+	if (n)
+		return n;
+	n = gw_sigstore_signal_merchant(rc, merchant, GW_SIG_REKEY, NULL);
 	if (n < 0)
 		return n;
 	say("merchant %s%s: REKEY queued for %ld sessions", merchant, "", n);

@@ -11,18 +11,22 @@
 
 /* Revokes every valid certificate of @merchant for @reason (NULL:
  * unspecified), republishes the CRL, marks its sessions revoked with a
- * revoke event each, and queues SESSION_REVOKED to them. */
+ * revoke event each, and queues SESSION_REVOKED to them.  A merchant
+ * whose certificates were all revoked already gets the rest done again
+ * (0); one the PKI never issued a certificate to is -ENOENT. */
 int gw_operator_revoke(const char *pki, redisContext *rc, const char *merchant,
 		       const char *reason);
 
 /* Signs @file as @name @version (unless @sig is given), checks the
  * signature, installs both into @packages, records the version as the
- * newest when it is, and offers it to merchants running older ones. */
+ * newest when it is, and offers it to merchants running older ones.  A
+ * version already in @packages is refused with -EEXIST unless @replace. */
 int gw_operator_publish(const char *pki, redisContext *rc, const char *packages,
 			const char *file, const char *name, const char *version,
-			const char *sig);
+			const char *sig, int replace);
 
-/* Stores @text for @merchant and queues MESSAGE to its sessions. */
+/* Stores @text for @merchant and queues MESSAGE to its sessions; -ENOENT
+ * for a merchant that never enrolled, as for rekey. */
 int gw_operator_message(redisContext *rc, const char *merchant,
 			const char *text);
 

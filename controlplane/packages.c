@@ -49,6 +49,15 @@ int gw_packages_path(char *out, size_t outlen, const char *dir,
 	return n < 0 || (size_t)n >= outlen ? -EINVAL : 0;
 }
 
+int gw_packages_exists(const char *dir, const char *name, const char *version)
+{
+	char path[4096];
+
+	if (gw_packages_path(path, sizeof(path), dir, name, version, ""))
+		return 0;
+	return access(path, F_OK) == 0;
+}
+
 /* Copies @from to a temporary file beside @to, then renames it. */
 static int copy_file(const char *from, const char *to, char *err, size_t errlen)
 {

@@ -24,6 +24,9 @@ __attribute__((warn_unused_result)) int gw_packages_check(const char *name,
 int gw_packages_path(char *out, size_t outlen, const char *dir,
 		     const char *name, const char *version, const char *suffix);
 
+/* 1 when package @name @version is in @dir, else 0. */
+int gw_packages_exists(const char *dir, const char *name, const char *version);
+
 /*
  * Copies @file and its signature @sig into @dir under the package's
  * names, each through a temporary file and a rename, so that a reader

@@ -10,11 +10,18 @@
 
 /*
  * Creates secrets for merchant @single, or for @prefix0001 to @prefix<count>
- * when @single is NULL, and writes "id secret" lines to the new file @out
- * (mode 0600; an existing file is refused with -EEXIST).  0, -EINVAL (an id
- * would be malformed), -EEXIST or -EIO.  Reports progress on stderr.
+ * (four digits at least) when @single is NULL, and writes "id secret"
+ * lines to the new file @out (mode 0600; an existing file is refused with
+ * -EEXIST).  The batch reaches Redis whole or not at all.  An id that
+ * already has a pending secret refuses the whole batch with -EBUSY, named
+ * on stderr, unless @replace; then *@replaced says how many pending
+ * secrets the batch replaced.  Otherwise 0, -EINVAL (an id would be
+ * malformed), -EAGAIN (an id changed in Redis meanwhile; nothing
+ * written), -ENXIO (Redis did not confirm; @out is kept) or -EIO.  @out
+ * is removed whenever the batch is known not to be in Redis.
  */
 int gw_secrets_create(redisContext *rc, const char *single, const char *prefix,
-		      unsigned long count, const char *out);
+		      unsigned long count, int replace, const char *out,
+		      unsigned long *replaced);
 
 #endif

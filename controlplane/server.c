@@ -158,7 +158,7 @@ static void start(const struct gw_ctl_config *cfg, SSL_CTX *ctx, int fd,
 	if (!j->conn.ssl || !SSL_set_fd(j->conn.ssl, fd))
 		goto fail;
 	/* A list republished since the last connection applies to this
-	 * one; a failed rebuild was logged by the signal thread and the
+	 * one; a failed rebuild is logged by gw_tls_refresh and the
 	 * previous lists stay in force. */
 	gw_tls_refresh(cfg->pki_dir, why, sizeof(why));
 	if (gw_tls_attach(j->conn.ssl))

@@ -275,10 +275,9 @@ static void each_second(struct gw_signaler *s, redisContext *rc)
 {
 	char err[256];
 
-	if (gw_tls_refresh(s->cfg->pki_dir, err, sizeof(err)))
-		log_err(
-		    "revocation lists of %s changed but cannot be loaded, the previous ones stay in force: %s",
-		    s->cfg->pki_dir, err);
+	/* A list that cannot be loaded is logged by gw_tls_refresh, once,
+	 * whether this thread or a connection looks first. */
+	gw_tls_refresh(s->cfg->pki_dir, err, sizeof(err));
 	if (rc)
 		renewal_scan(s, rc);
 }

@@ -16,6 +16,7 @@
 #include "gw_sessrec.h"
 #include "merchants.h"
 #include "sigstore.h"
+#include "store.h"
 
 #define MAX_SESSIONS 1024 /* per merchant, for one signal */
 
@@ -25,22 +26,6 @@ uint64_t gw_sigstore_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Reads @n pipelined replies; 0 when none was an error. */
-static int drain(redisContext *rc, int n)
-{
-	redisReply *r;
-	int ret = 0;
-
-	while (n-- > 0) {
-		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
-			return -EIO;
-		if (!r || r->type == REDIS_REPLY_ERROR)
-			ret = -EIO;
-		freeReplyObject(r);
-	}
-	return ret;
 }
 
 int gw_sigstore_queue(redisContext *rc, const char *merchant, uint32_t session,
@@ -54,7 +39,7 @@ int gw_sigstore_queue(redisContext *rc, const char *merchant, uint32_t session,
 			   gw_sigstore_now_ms(), member);
 	redisAppendCommand(rc, "SADD %s%s:signals %s", GW_REDIS_MERCHANT,
 			   merchant, member);
-	return drain(rc, 2);
+	return gw_store_drain(rc, 2);
 }
 
 int gw_sigstore_signal_merchant(redisContext *rc, const char *merchant,
@@ -129,7 +114,7 @@ int gw_sigstore_forget(redisContext *rc, const char *merchant,
 				   GW_REDIS_MERCHANT, merchant, member);
 		n++;
 	}
-	return drain(rc, n);
+	return gw_store_drain(rc, n);
 }
 
 int gw_sigstore_due(redisContext *rc, uint64_t now_ms,

@@ -61,6 +61,21 @@ fail:
 	return NULL;
 }
 
+int gw_store_drain(redisContext *rc, int n)
+{
+	redisReply *r;
+	int ret = 0;
+
+	while (n-- > 0) {
+		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
+			return -EIO;
+		if (!r || r->type == REDIS_REPLY_ERROR)
+			ret = -EIO;
+		freeReplyObject(r);
+	}
+	return ret;
+}
+
 int gw_store_hash_secret(const char *secret, char *hex)
 {
 	unsigned char md[32];
@@ -77,23 +92,6 @@ int gw_store_hash_secret(const char *secret, char *hex)
 out:
 	OPENSSL_cleanse(md, sizeof(md));
 	return ret;
-}
-
-/* Frees @r and maps it to 0 when it has the @type expected, else -EIO. */
-static int expect(redisReply *r, int type)
-{
-	int ret = r && r->type == type ? 0 : -EIO;
-
-	if (r)
-		freeReplyObject(r);
-	return ret;
-}
-
-int gw_store_enroll_set(redisContext *c, const char *id, const char *hash_hex)
-{
-	return expect(redisCommand(c, "SET %s%s %s", GW_REDIS_ENROLL_PREFIX, id,
-				   hash_hex),
-		      REDIS_REPLY_STATUS);
 }
 
 int gw_store_enroll_consume(redisContext *c, const char *id,

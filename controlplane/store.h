@@ -1,8 +1,9 @@
 /*
  * gw-control's use of Redis: connecting, one-time enrollment secrets
- * (stored as SHA-256 hex at gw:enroll:<id>) and writing session records
- * with their change event.  The record layout is gw_sessrec.h's; what goes
- * into a record is session.c's.
+ * (stored as SHA-256 hex at gw:enroll:<id>, consumed here, written in
+ * batches by secrets.c) and writing session records with their change
+ * event.  The record layout is gw_sessrec.h's; what goes into a record is
+ * session.c's.
  */
 #ifndef GW_CTL_STORE_H
 #define GW_CTL_STORE_H
@@ -22,14 +23,14 @@
  * in @err. */
 redisContext *gw_store_connect(const char *path, char *err, size_t errlen);
 
+/* Reads the replies of @n commands pipelined on @rc.  0 when none was an
+ * error, -EIO otherwise; every reply is read while the connection lasts,
+ * so that the next command's reply is its own. */
+int gw_store_drain(redisContext *rc, int n);
+
 /* SHA-256 of @secret as lowercase hex into @hex (GW_SHA256_HEX bytes). */
 __attribute__((warn_unused_result)) int gw_store_hash_secret(const char *secret,
 							     char *hex);
-
-/* Stores @hash_hex as merchant @id's enrollment secret, replacing any
- * earlier one.  0 or -EIO. */
-__attribute__((warn_unused_result)) int
-gw_store_enroll_set(redisContext *c, const char *id, const char *hash_hex);
 
 /*
  * Checks @hash_hex against merchant @id's stored secret and deletes it on a

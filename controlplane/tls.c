@@ -172,7 +172,13 @@ int gw_tls_refresh(const char *dir, char *err, size_t errlen)
 	if (!store) {
 		/* The previous store, with the previous lists, stays in use:
 		 * refusing every merchant over a damaged file would be
-		 * worse. */
+		 * worse.  Whichever thread saw the change first says so,
+		 * once: the marks are already taken, so the next look finds
+		 * nothing new.  At start the caller reports @err itself. */
+		if (trust.store)
+			log_err(
+			    "revocation lists of %s changed but cannot be loaded, the previous ones stay in force: %s",
+			    dir, err);
 		ret = -EINVAL;
 		goto out;
 	}

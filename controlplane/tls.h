@@ -26,7 +26,9 @@ SSL_CTX *gw_tls_server_ctx(const char *dir, char *err, size_t errlen);
  * calls).  Thread-safe.  When a list was removed, the new store refuses
  * every client certificate ("unable to get certificate CRL") until it is
  * published again; that is logged here and returns 0.  Otherwise 0, or
- * -EINVAL with the reason in @err, the previous store staying in use.
+ * -EINVAL with the reason in @err, the previous store staying in use;
+ * once a store is in use, such a failure is also logged here, once per
+ * change of the files, whichever thread looked first.
  */
 int gw_tls_refresh(const char *dir, char *err, size_t errlen);
 

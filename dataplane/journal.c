@@ -32,8 +32,8 @@ static int fail(struct gw_journal *j, int rc)
 {
 	int none = 0;
 
-	__atomic_compare_exchange_n(&j->err, &none, rc, false,
-				    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+	__atomic_compare_exchange_n(&j->err, &none, rc, false, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
 	return error_of(j);
 }
 
@@ -64,9 +64,13 @@ static int data_end(int fd, uint64_t size, uint64_t *end)
 
 /*
  * The last record of the segment at @path, which must be whole and
- * valid; a zero tail after it is cut off, so that the segment is sealed
- * and a new one takes the appends.  1 when the segment holds a record,
- * 0 when it holds none, or a negative errno with a message in @err.
+ * valid.  A segment still at this journal's full size with zeros after
+ * its records is the one a crashed run was filling: appends continue in
+ * it, so that a crash does not cost a segment of disk.  Any other is
+ * sealed, a zero tail cut off, and a new segment takes the appends.
+ * 2 to continue in the segment (its record count in j->used), 1 when it
+ * is sealed, 0 when it holds no record, or a negative errno with a
+ * message in @err.
  */
 static int seal(struct gw_journal *j, const char *path, char *err,
 		size_t errlen)
@@ -110,8 +114,13 @@ static int seal(struct gw_journal *j, const char *path, char *err,
 	}
 	j->next_seq = r.seq + 1;
 	rc = 1;
-	if (slot + REC < (uint64_t)st.st_size &&
-	    (ftruncate(fd, (off_t)(slot + REC)) != 0 || fdatasync(fd) != 0)) {
+	if ((uint64_t)st.st_size == j->seg_recs * REC &&
+	    slot + REC < (uint64_t)st.st_size) {
+		j->used = (slot + REC) / REC;
+		rc = 2;
+	} else if (slot + REC < (uint64_t)st.st_size &&
+		   (ftruncate(fd, (off_t)(slot + REC)) != 0 ||
+		    fdatasync(fd) != 0)) {
 		snprintf(err, errlen, "%s: cannot cut the zero tail: %s", path,
 			 strerror(errno));
 		rc = -errno;
@@ -123,9 +132,10 @@ out:
 }
 
 /*
- * Finds where the last run stopped: the last segment holding records is
- * sealed, segments after it that never received one are removed (spares
- * prepared by a run that died), and this run starts a new segment.
+ * Finds where the last run stopped: segments after the last one holding
+ * records are removed (spares prepared by a run that died), and that one
+ * is continued or sealed (see seal).  j->next_index is the segment this
+ * run appends to.
  */
 static int resume(struct gw_journal *j, char *err, size_t errlen)
 {
@@ -142,16 +152,16 @@ static int resume(struct gw_journal *j, char *err, size_t errlen)
 	j->next_seq = 1;
 	j->next_index = 0;
 	for (i = n - 1; i >= 0; i--) {
-		rc = gw_jseg_path(j->dir, j->worker, idx[i], path,
-				  sizeof(path));
+		rc =
+		    gw_jseg_path(j->dir, j->worker, idx[i], path, sizeof(path));
 		if (rc == 0)
 			rc = seal(j, path, err, errlen);
 		if (rc != 0)
 			break;
 		unlink(path);
 	}
-	if (rc == 1) {
-		j->next_index = idx[i] + 1;
+	if (rc > 0) {
+		j->next_index = idx[i] + (rc == 1);
 		rc = 0;
 	}
 	free(idx);
@@ -185,14 +195,19 @@ struct gw_journal *gw_journal_open_seg(const char *dir, unsigned worker,
 	if (resume(j, err, errlen) != 0)
 		goto fail;
 	j->written = j->durable = j->next_seq - 1;
-	j->cur = gw_jseg_create(dir, worker, j->next_index, seg_recs, &rc);
+	if (j->used > 0)
+		j->cur =
+		    gw_jseg_reopen(dir, worker, j->next_index, seg_recs, &rc);
+	else
+		j->cur =
+		    gw_jseg_create(dir, worker, j->next_index, seg_recs, &rc);
 	if (j->cur == NULL) {
 		snprintf(err, errlen, "%s: cannot create segment %u: %s", dir,
 			 j->next_index, strerror(-rc));
 		goto fail;
 	}
 	j->next_index++;
-	j->cur->first_seq = j->next_seq;
+	j->cur->first_seq = j->next_seq - j->used;
 	j->active = j->cur;
 	return j;
 fail:
@@ -257,9 +272,8 @@ static int roll(struct gw_journal *j, uint64_t first)
 	head = __atomic_load_n(&j->retired, __ATOMIC_RELAXED);
 	do
 		old->next = head;
-	while (!__atomic_compare_exchange_n(&j->retired, &head, old, true,
-					    __ATOMIC_RELEASE,
-					    __ATOMIC_RELAXED));
+	while (!__atomic_compare_exchange_n(
+	    &j->retired, &head, old, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
 	j->cur = n;
 	j->used = 0;
 	__atomic_store_n(&j->active, n, __ATOMIC_RELEASE);

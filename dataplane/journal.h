@@ -71,7 +71,7 @@ struct gw_journal_rec {
 enum gw_fsync_policy {
 	GW_FSYNC_ALWAYS, /* the worker syncs in every gw_journal_commit */
 	GW_FSYNC_BATCH,	 /* the journal thread syncs every batch_ms */
-	GW_FSYNC_NONE,	 /* never synced; the kernel writes back when it likes */
+	GW_FSYNC_NONE, /* never synced; the kernel writes back when it likes */
 };
 
 /* CRC-32C (Castagnoli), SSE4.2 when the CPU has it. */

@@ -48,9 +48,10 @@ static void tick_all(struct gw_journal_flusher *f, uint64_t now,
 		if (rc == 0 || gw_journal_error(f->js[i]) != 0 ||
 		    now < *next_warn)
 			continue;
-		GW_LOG(WARNING,
-		       "journal of worker %u: cannot prepare the next segment (%s); retrying",
-		       i, strerror(-rc));
+		GW_LOG(
+		    WARNING,
+		    "journal of worker %u: cannot prepare the next segment (%s); retrying",
+		    i, strerror(-rc));
 		*next_warn = now + WARN_EVERY_NS;
 	}
 }

@@ -107,16 +107,19 @@ int gw_jseg_nonzero(int fd, uint64_t from, uint64_t to, uint64_t *at);
  * disk, and the pages mapped ahead so that the worker does not fault
  * them in.  NULL with a negative errno in @rc.
  */
-struct gw_jseg *gw_jseg_create(const char *dir, unsigned worker,
-			       unsigned index, uint64_t cap, int *rc);
+struct gw_jseg *gw_jseg_create(const char *dir, unsigned worker, unsigned index,
+			       uint64_t cap, int *rc);
+
+/* Maps the existing segment @index, of @cap records, to append to it. */
+struct gw_jseg *gw_jseg_reopen(const char *dir, unsigned worker, unsigned index,
+			       uint64_t cap, int *rc);
 
 /* Unmaps, closes and frees @s. */
 void gw_jseg_free(struct gw_jseg *s);
 
 /* Writes dirty pages of records (@from_seq, @to_seq] of @s to the disk
  * and waits for them.  0 or a negative errno. */
-int gw_jseg_sync(const struct gw_jseg *s, uint64_t from_seq,
-		 uint64_t to_seq);
+int gw_jseg_sync(const struct gw_jseg *s, uint64_t from_seq, uint64_t to_seq);
 
 struct gw_journal_cursor {
 	char dir[PATH_MAX];

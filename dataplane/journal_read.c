@@ -192,7 +192,9 @@ static int advance(struct source *s, const char *dir)
 	int rc;
 
 	while (s->used == s->have) {
-		uint64_t left = s->seg < s->nseg ? s->len[s->seg] - s->next : 0;
+		uint64_t left = s->seg >= 0 && s->seg < s->nseg
+				    ? s->len[s->seg] - s->next
+				    : 0;
 		size_t want = CHUNK_RECS * REC;
 
 		s->live = false;
@@ -229,8 +231,8 @@ static bool earlier(const struct gw_journal_rec *a,
 }
 
 /* Delivers all records of @src in time order. */
-static long merge(struct source *src, long n, const char *dir,
-		  gw_journal_cb cb, void *arg)
+static long merge(struct source *src, long n, const char *dir, gw_journal_cb cb,
+		  void *arg)
 {
 	long count = 0;
 	int ret;

@@ -118,8 +118,8 @@ int gw_jseg_nonzero(int fd, uint64_t from, uint64_t to, uint64_t *at)
 	static __thread uint8_t buf[ZERO_CHUNK];
 
 	while (from < to) {
-		size_t want = to - from < ZERO_CHUNK ? (size_t)(to - from)
-						     : ZERO_CHUNK;
+		size_t want =
+		    to - from < ZERO_CHUNK ? (size_t)(to - from) : ZERO_CHUNK;
 		ssize_t got = pread(fd, buf, want, (off_t)from);
 
 		if (got < 0)
@@ -222,8 +222,8 @@ static int sync_dir(const char *dir)
  * its directory entry are synced once now, so that later syncs of the
  * data need not carry the size and the name.
  */
-struct gw_jseg *gw_jseg_create(const char *dir, unsigned worker,
-			       unsigned index, uint64_t cap, int *rc)
+static struct gw_jseg *make(const char *dir, unsigned worker, unsigned index,
+			    uint64_t cap, int flags, int *rc)
 {
 	struct gw_jseg *s = calloc(1, sizeof(*s));
 	size_t bytes = (size_t)(cap * REC);
@@ -240,7 +240,7 @@ struct gw_jseg *gw_jseg_create(const char *dir, unsigned worker,
 	*rc = gw_jseg_path(dir, worker, index, s->path, sizeof(s->path));
 	if (*rc != 0)
 		goto fail;
-	s->fd = open(s->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	s->fd = open(s->path, O_RDWR | O_CLOEXEC | flags, 0600);
 	if (s->fd < 0) {
 		*rc = -errno;
 		goto fail;
@@ -263,10 +263,25 @@ struct gw_jseg *gw_jseg_create(const char *dir, unsigned worker,
 	*rc = 0;
 	return s;
 unlink:
-	unlink(s->path);
+	if (flags & O_CREAT)
+		unlink(s->path);
 fail:
 	gw_jseg_free(s);
 	return NULL;
+}
+
+struct gw_jseg *gw_jseg_create(const char *dir, unsigned worker, unsigned index,
+			       uint64_t cap, int *rc)
+{
+	return make(dir, worker, index, cap, O_CREAT | O_EXCL, rc);
+}
+
+/* The records already there were in the page cache only: the sync in
+ * make() makes them durable before anything new is answered. */
+struct gw_jseg *gw_jseg_reopen(const char *dir, unsigned worker, unsigned index,
+			       uint64_t cap, int *rc)
+{
+	return make(dir, worker, index, cap, 0, rc);
 }
 
 void gw_jseg_free(struct gw_jseg *s)

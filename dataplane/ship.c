@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -31,8 +30,9 @@
 
 struct stream {
 	struct gw_journal_cursor *cur;
-	uint64_t last_seq; /* the last record Redis holds */
-	int stuck;	   /* the journal cannot be read: logged once */
+	const struct gw_journal *writer; /* bounds the cursor */
+	uint64_t last_seq;		 /* the last record Redis holds */
+	int stuck; /* the journal cannot be read: logged once */
 	char key[32];
 };
 
@@ -154,7 +154,11 @@ static int resume(struct gw_ship *s, struct stream *t, unsigned w)
 	gw_journal_cursor_close(t->cur);
 	t->cur =
 	    gw_journal_cursor_open(s->dir, w, t->last_seq * GW_JOURNAL_REC_LEN);
-	return t->cur != NULL ? 0 : -errno;
+	if (t->cur == NULL)
+		return -errno;
+	if (t->writer != NULL)
+		gw_journal_cursor_follow(t->cur, t->writer);
+	return 0;
 }
 
 static int connect_redis(struct gw_ship *s)
@@ -317,21 +321,29 @@ void gw_ship_tick(struct gw_ship *s)
 	}
 }
 
+void gw_ship_follow(struct gw_ship *s, unsigned w, const struct gw_journal *j)
+{
+	if (w >= s->n)
+		return;
+	s->st[w].writer = j;
+	if (s->st[w].cur != NULL)
+		gw_journal_cursor_follow(s->st[w].cur, j);
+}
+
+/* Segments are preallocated, so their sizes say nothing: the backlog
+ * comes from the writers' published positions. */
 void gw_ship_counts(const struct gw_ship *s, uint64_t *shipped,
 		    uint64_t *backlog)
 {
-	char path[PATH_MAX];
-	struct stat st;
 	uint64_t recs;
 	unsigned w;
 
 	*shipped = s->shipped;
 	*backlog = 0;
 	for (w = 0; w < s->n; w++) {
-		if (gw_journal_path(s->dir, w, path, sizeof(path)) != 0 ||
-		    stat(path, &st) != 0)
+		if (s->st[w].writer == NULL)
 			continue;
-		recs = (uint64_t)st.st_size / GW_JOURNAL_REC_LEN;
+		recs = gw_journal_written(s->st[w].writer);
 		if (recs > s->st[w].last_seq)
 			*backlog += recs - s->st[w].last_seq;
 	}

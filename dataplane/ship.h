@@ -13,6 +13,7 @@
 #define GW_SHIP_STREAM_PREFIX "gw:journal:"
 
 struct gw_ship;
+struct gw_journal;
 
 /*
  * A shipper of the journals of workers 0 .. @nb_workers - 1 in @dir to the
@@ -24,6 +25,13 @@ struct gw_ship *gw_ship_new(const char *path, const char *dir,
 			    unsigned nb_workers);
 
 /*
+ * Makes worker @w's stream follow @j, that worker's journal writer in this
+ * process: records are shipped once durable (written, under "none"), and
+ * the backlog is counted from the writer's position.  @j must outlive @s.
+ */
+void gw_ship_follow(struct gw_ship *s, unsigned w, const struct gw_journal *j);
+
+/*
  * Ships what the workers have written since the last call, a bounded
  * amount per call; while Redis is away, tries to reconnect once a second.
  * Blocks for at most the Redis command timeout.
@@ -31,7 +39,7 @@ struct gw_ship *gw_ship_new(const char *path, const char *dir,
 void gw_ship_tick(struct gw_ship *s);
 
 /* Records shipped by this process, and records written but not yet in
- * Redis (from the journal files' sizes). */
+ * Redis (from the followed writers' positions). */
 void gw_ship_counts(const struct gw_ship *s, uint64_t *shipped,
 		    uint64_t *backlog);
 

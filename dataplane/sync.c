@@ -115,7 +115,6 @@ struct gw_sync *gw_sync_new(const char *path, struct gw_sessions *t,
 			    size_t errlen)
 {
 	struct gw_sync *s = calloc(1, sizeof(*s));
-	char why[256];
 
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -128,12 +127,9 @@ struct gw_sync *gw_sync_new(const char *path, struct gw_sessions *t,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	s->rc = gw_redis_connect(path, TIMEOUT_S, why, sizeof(why));
-	if (s->rc == NULL) {
-		snprintf(err, errlen, "cannot reach Redis at %s: %s", path,
-			 why);
+	s->rc = gw_redis_connect(path, TIMEOUT_S, err, errlen);
+	if (s->rc == NULL)
 		goto fail;
-	}
 	if (rescan(s) != 0) {
 		snprintf(err, errlen,
 			 "cannot read sessions from Redis at %s: %s", path,

@@ -55,7 +55,6 @@ struct gw_ksync *gw_ksync_new(const char *path, struct gw_kstore *t,
 			      size_t errlen)
 {
 	struct gw_ksync *s = calloc(1, sizeof(*s));
-	char why[256];
 
 	if (s == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -67,12 +66,9 @@ struct gw_ksync *gw_ksync_new(const char *path, struct gw_kstore *t,
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	s->rc = gw_redis_connect(path, TIMEOUT_S, why, sizeof(why));
-	if (s->rc == NULL) {
-		snprintf(err, errlen, "cannot reach Redis at %s: %s", path,
-			 why);
+	s->rc = gw_redis_connect(path, TIMEOUT_S, err, errlen);
+	if (s->rc == NULL)
 		goto fail;
-	}
 	if (gw_redis_sessions_scan(s->feed, s->rc) != 0) {
 		snprintf(err, errlen, "cannot read sessions from Redis at %s",
 			 path);

@@ -2,7 +2,9 @@
  * gw-settle: the settlement batch of the decisions shipped to Redis (or
  * still in the journal files), per merchant and currency, as a table or
  * JSON; or, with --records, every decision on one line for audits.  Exit
- * codes: 0 done, 1 failed, 2 usage.
+ * codes: 0 done (an empty batch too, before anything was shipped), 1
+ * failed (a journal directory that is missing or holds no journal), 2
+ * usage.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,7 +31,11 @@ static const char usage_text[] =
     "  --json             the batch as one JSON object\n"
     "  --records          every decision on one line instead of the batch:\n"
     "                     worker seq type code merchant txn ref orig_ref\n"
-    "                     amount applied balance approval masked\n";
+    "                     amount applied balance approval masked\n"
+    "\n"
+    "Redis without journal streams gives an empty batch (exit 0): nothing\n"
+    "was shipped yet.  A journal directory that is missing or holds no\n"
+    "worker-<n>.journal file is an error (exit 1).\n";
 
 static int usage(const char *why)
 {
@@ -119,6 +125,7 @@ int main(int argc, char **argv)
 	struct settle_batch *b = NULL;
 	settle_rec_fn fn = print_record;
 	char err[512] = "";
+	unsigned streams = 0;
 	struct opts o;
 	long n;
 	int rc;
@@ -133,13 +140,18 @@ int main(int argc, char **argv)
 		fn = add_record;
 	}
 	rc = o.redis
-		 ? settle_from_redis(o.redis, fn, b, err, sizeof(err))
+		 ? settle_from_redis(o.redis, fn, b, &streams, err, sizeof(err))
 		 : settle_from_journal(o.journal_dir, fn, b, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "gw-settle: %s\n", err[0] ? err : "failed");
 		settle_batch_free(b);
 		return 1;
 	}
+	if (o.redis && streams == 0)
+		fprintf(
+		    stderr,
+		    "gw-settle: no journal streams in Redis at %s: nothing shipped yet, the batch is empty\n",
+		    o.redis);
 	if (b != NULL) {
 		n = settle_batch_rows(b, &rows);
 		if (n < 0) {

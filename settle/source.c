@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gw_redis.h"
 #include "gw_util.h"
@@ -108,21 +109,19 @@ static int read_stream(redisContext *rc, const char *key, settle_rec_fn fn,
 	return 0;
 }
 
-int settle_from_redis(const char *path, settle_rec_fn fn, void *arg, char *err,
-		      size_t errlen)
+int settle_from_redis(const char *path, settle_rec_fn fn, void *arg,
+		      unsigned *streams, char *err, size_t errlen)
 {
-	char key[64], why[256];
+	char key[64];
 	redisContext *rc;
 	redisReply *r;
 	unsigned w;
 	int ret = 0;
 
-	rc = gw_redis_connect(path, 5, why, sizeof(why));
-	if (rc == NULL) {
-		snprintf(err, errlen, "cannot reach Redis at %s: %s", path,
-			 why);
+	rc = gw_redis_connect(path, 5, err, errlen);
+	if (rc == NULL)
 		return -EIO;
-	}
+	*streams = 0;
 	/* The data plane names its streams by worker index, from 0 up. */
 	for (w = 0; w < WORKERS_MAX && ret == 0; w++) {
 		snprintf(key, sizeof(key), KEY_PREFIX "%u", w);
@@ -131,8 +130,10 @@ int settle_from_redis(const char *path, settle_rec_fn fn, void *arg, char *err,
 			ret = -EIO;
 			break;
 		}
-		if (r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+		if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
+			(*streams)++;
 			ret = read_stream(rc, key, fn, arg);
+		}
 		freeReplyObject(r);
 	}
 	if (ret < 0)
@@ -155,13 +156,33 @@ static int read_file(struct gw_journal_cursor *c, settle_rec_fn fn, void *arg)
 	return (int)n;
 }
 
+/* A directory the operator named must be one: a missing or mistyped one
+ * would otherwise read as a day without decisions. */
+static int check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return 0;
+		snprintf(err, errlen, "%s: not a directory", dir);
+	} else if (errno == ENOENT || errno == ENOTDIR) {
+		snprintf(err, errlen, "%s: no such directory", dir);
+	} else {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+	}
+	return -ENOENT;
+}
+
 int settle_from_journal(const char *dir, settle_rec_fn fn, void *arg, char *err,
 			size_t errlen)
 {
 	struct gw_journal_cursor *c;
-	unsigned w;
+	unsigned w, found = 0;
 	int rc;
 
+	if (check_dir(dir, err, errlen))
+		return -ENOENT;
 	for (w = 0; w < WORKERS_MAX; w++) {
 		c = gw_journal_cursor_open(dir, w, 0);
 		if (c == NULL && errno == ENOENT)
@@ -171,6 +192,7 @@ int settle_from_journal(const char *dir, settle_rec_fn fn, void *arg, char *err,
 				 dir, w, strerror(errno));
 			return -errno;
 		}
+		found++;
 		rc = read_file(c, fn, arg);
 		if (rc == -EBADMSG)
 			snprintf(
@@ -181,6 +203,10 @@ int settle_from_journal(const char *dir, settle_rec_fn fn, void *arg, char *err,
 		gw_journal_cursor_close(c);
 		if (rc != 0)
 			return rc;
+	}
+	if (found == 0) {
+		snprintf(err, errlen, "no journal files in %s", dir);
+		return -ENOENT;
 	}
 	return 0;
 }

@@ -1,9 +1,13 @@
 /*
  * The journal: CRC-32C vectors, the record codec and its refusal of every
  * damaged byte, group commit under each fsync policy, replay with a torn
- * end and with damage in the middle, merge order across workers, and the
- * shipper's cursor.
+ * end and with damage in the middle, merge order across workers, the
+ * shipper's cursor; and the segments: their names, rollover with and
+ * without a prepared spare, a crashed writer's zero tail against a torn
+ * record against damage, exact offsets in the messages, and the durable
+ * position a following cursor stops at.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -14,11 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
-#include "../../dataplane/journal.h"
+#include "../../dataplane/journal_int.h"
 #include "gw_wire.h"
 
 #define REC GW_JOURNAL_REC_LEN
@@ -47,11 +52,17 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[96];
+	struct dirent *de;
+	char p[512];
+	DIR *d = opendir(f->dir);
 
-	for (unsigned w = 0; w < 4; w++)
-		if (gw_journal_path(f->dir, w, p, sizeof(p)) == 0)
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
+		if (de->d_name[0] != '.')
 			unlink(p);
+	}
+	if (d != NULL)
+		closedir(d);
 	rmdir(f->dir);
 	free(f);
 	return 0;
@@ -560,6 +571,417 @@ static void test_cursor_damage_far_back(void **state)
 	gw_journal_cursor_close(cur);
 }
 
+/* ---- Segments ---- */
+
+static void test_segment_names(void **state)
+{
+	static const struct {
+		const char *name;
+		int rc;
+		unsigned worker, index;
+	} cases[] = {
+	    {"worker-0.journal", 0, 0, 0},
+	    {"worker-3.journal.12", 0, 3, 12},
+	    {"worker-255.journal.1", 0, 255, 1},
+	    {"worker-3.journal.0", -EINVAL, 0, 0},  /* segment 0 twice */
+	    {"worker-3.journal.01", -EINVAL, 0, 0}, /* leading zero */
+	    {"worker-03.journal", -EINVAL, 0, 0},
+	    {"worker-256.journal", -EINVAL, 0, 0},
+	    {"worker-.journal", -EINVAL, 0, 0},
+	    {"worker-3.journal.", -EINVAL, 0, 0},
+	    {"worker-3.journal.1x", -EINVAL, 0, 0},
+	    {"worker-3.journalx", -EINVAL, 0, 0},
+	    {"worker-3.journal.-1", -EINVAL, 0, 0},
+	    {"worker-3.journal.16777216", -EINVAL, 0, 0},
+	    {"worker-3", -EINVAL, 0, 0},
+	    {"", -EINVAL, 0, 0},
+	};
+	char path[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned w = 99, k = 99;
+
+		assert_int_equal(gw_jseg_parse(cases[i].name, &w, &k),
+				 cases[i].rc);
+		if (cases[i].rc != 0)
+			continue;
+		assert_int_equal(w, cases[i].worker);
+		assert_int_equal(k, cases[i].index);
+		assert_int_equal(gw_jseg_path("/j", w, k, path, sizeof(path)),
+				 0);
+		assert_string_equal(path + 3, cases[i].name);
+	}
+	assert_int_equal(gw_jseg_path("/j", 1, 2, path, 10), -ENAMETOOLONG);
+}
+
+/* Segment @k of worker 0 in @f's directory. */
+static void seg_path(struct fx *f, unsigned k, char *out, size_t len)
+{
+	assert_int_equal(gw_jseg_path(f->dir, 0, k, out, len), 0);
+}
+
+static off_t seg_size(struct fx *f, unsigned k)
+{
+	char p[96];
+
+	seg_path(f, k, p, sizeof(p));
+	return file_size(p);
+}
+
+/* @n records from @first in bursts of @burst, committed after each. */
+static void put_recs(struct gw_journal *j, uint64_t first, size_t n,
+		     size_t burst)
+{
+	struct gw_journal_rec r;
+
+	for (size_t i = 0; i < n; i++) {
+		make(&r, first + i, 0);
+		assert_int_equal(gw_journal_append(j, &r), 0);
+		if (i % burst == burst - 1 || i == n - 1)
+			assert_int_equal(gw_journal_commit(j, 0), 0);
+	}
+}
+
+/* Without a journal thread the worker prepares each segment itself and
+ * counts a stall; the records read back whole across the segments. */
+static void test_rollover_without_spare(void **state)
+{
+	struct fx *f = *state;
+	struct gw_journal_rec got[16], out[16];
+	struct collect c = {got, 0, 16};
+	struct gw_journal_cursor *cur;
+	struct gw_journal *j;
+	char err[256], msg[256];
+
+	j = gw_journal_open_seg(f->dir, 0, GW_FSYNC_NONE, 5, 4, err,
+				sizeof(err));
+	assert_non_null(j);
+	/* Every segment is created at its full size, zero filled. */
+	assert_int_equal(seg_size(f, 0), 4 * REC);
+	put_recs(j, 0, 10, 3);
+	assert_int_equal(gw_journal_written(j), 10);
+	assert_int_equal(gw_journal_stalls(j), 2);
+	assert_int_equal(seg_size(f, 2), 4 * REC);
+	assert_int_equal(gw_journal_close(j), 0);
+	/* Closing cuts the active segment to its records. */
+	assert_int_equal(seg_size(f, 0), 4 * REC);
+	assert_int_equal(seg_size(f, 1), 4 * REC);
+	assert_int_equal(seg_size(f, 2), 2 * REC);
+	assert_int_equal(seg_size(f, 3), -1);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), 10);
+	assert_string_equal(msg, "");
+	for (unsigned i = 0; i < 10; i++) {
+		assert_int_equal(got[i].seq, i + 1);
+		assert_int_equal(got[i].txn_id, 0x100000000ull + i);
+	}
+	/* A cursor placed in the middle of segment 1 (record 6). */
+	cur = gw_journal_cursor_open(f->dir, 0, 5 * REC);
+	assert_non_null(cur);
+	assert_int_equal(gw_journal_cursor_read(cur, out, 16), 5);
+	assert_int_equal(out[0].seq, 6);
+	assert_int_equal(out[4].seq, 10);
+	assert_int_equal(gw_journal_cursor_pos(cur), 10 * REC);
+	gw_journal_cursor_close(cur);
+	/* The next run starts segment 3 and continues the numbering. */
+	j = gw_journal_open_seg(f->dir, 0, GW_FSYNC_NONE, 5, 4, err,
+				sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(seg_size(f, 3), 4 * REC);
+	put_recs(j, 10, 1, 1);
+	assert_int_equal(gw_journal_written(j), 11);
+	assert_int_equal(gw_journal_close(j), 0);
+	assert_int_equal(seg_size(f, 3), REC);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), 11);
+	assert_int_equal(got[10].seq, 11);
+}
+
+/* With the journal thread's tick the spare is ready, the worker only
+ * swaps pointers, and full segments are released once durable. */
+static void test_rollover_with_spare(void **state)
+{
+	struct fx *f = *state;
+	struct gw_journal_rec got[16];
+	struct collect c = {got, 0, 16};
+	struct gw_journal *j;
+	char err[256];
+
+	j = gw_journal_open_seg(f->dir, 0, GW_FSYNC_BATCH, 5, 4, err,
+				sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(seg_size(f, 1), -1);
+	assert_int_equal(gw_journal_tick(j, 1 * MS), 0);
+	assert_int_equal(seg_size(f, 1), 4 * REC);
+	put_recs(j, 0, 6, 6);
+	assert_int_equal(gw_journal_stalls(j), 0);
+	assert_int_equal(gw_journal_synced(j), 0);
+	/* The tick syncs both segments, releases the full one and prepares
+	 * the next spare. */
+	assert_int_equal(gw_journal_tick(j, 10 * MS), 0);
+	assert_int_equal(gw_journal_synced(j), 6);
+	assert_null(j->full);
+	assert_int_equal(seg_size(f, 2), 4 * REC);
+	put_recs(j, 6, 3, 3);
+	assert_int_equal(gw_journal_stalls(j), 0);
+	assert_int_equal(gw_journal_close(j), 0);
+	/* The unused spare is removed. */
+	assert_int_equal(seg_size(f, 2), REC);
+	assert_int_equal(seg_size(f, 3), -1);
+	assert_int_equal(replay(f, &c, NULL, 0), 9);
+	assert_int_equal(got[8].seq, 9);
+}
+
+/* A child writes @n records into a 100-record segment and dies without
+ * closing, as a killed data plane does. */
+static void crash_after(struct fx *f, size_t n)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+		struct gw_journal_rec r;
+		struct gw_journal *j = gw_journal_open_seg(
+		    f->dir, 0, GW_FSYNC_NONE, 5, 100, err, sizeof(err));
+
+		if (j == NULL)
+			_exit(2);
+		for (size_t i = 0; i < n; i++) {
+			make(&r, i, 0);
+			if (gw_journal_append(j, &r) != 0)
+				_exit(3);
+		}
+		_exit(gw_journal_commit(j, 0) != 0 ? 4 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Writes @len bytes of record @i's encoding at byte @off of @path. */
+static void put_raw(const char *path, off_t off, uint64_t i, uint64_t seq,
+		    size_t len)
+{
+	struct gw_journal_rec r;
+	uint8_t raw[REC];
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	make(&r, i, 0);
+	r.seq = seq;
+	gw_journal_encode(raw, &r);
+	assert_int_equal(pwrite(fd, raw, len, off), (ssize_t)len);
+	close(fd);
+}
+
+/* The zeros after the last record are the end, not damage; the next
+ * writer continues in that segment, and one opened with another segment
+ * size cuts the zeros off and starts a new segment. */
+static void test_crash_zero_tail_is_the_end(void **state)
+{
+	struct fx *f = *state;
+	struct gw_journal_rec got[8];
+	struct collect c = {got, 0, 8};
+	struct gw_journal *j;
+	char msg[256], err[256];
+
+	crash_after(f, 5);
+	assert_int_equal(file_size(f->path), 100 * REC);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), 5);
+	assert_string_equal(msg, "");
+	assert_int_equal(file_size(f->path), 100 * REC);
+	j = gw_journal_open_seg(f->dir, 0, GW_FSYNC_NONE, 5, 100, err,
+				sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(file_size(f->path), 100 * REC);
+	assert_int_equal(seg_size(f, 1), -1);
+	put_recs(j, 5, 1, 1);
+	assert_int_equal(gw_journal_written(j), 6);
+	assert_int_equal(gw_journal_close(j), 0);
+	assert_int_equal(file_size(f->path), 6 * REC);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), 6);
+	assert_int_equal(got[5].seq, 6);
+	assert_int_equal(got[5].txn_id, 0x100000000ull + 5);
+
+	/* Crashed again in segment 1, reopened with 50-record segments. */
+	assert_int_equal(unlink(f->path), 0);
+	crash_after(f, 3);
+	j = gw_journal_open_seg(f->dir, 0, GW_FSYNC_NONE, 5, 50, err,
+				sizeof(err));
+	assert_non_null(j);
+	assert_int_equal(file_size(f->path), 3 * REC);
+	assert_int_equal(seg_size(f, 1), 50 * REC);
+	put_recs(j, 3, 1, 1);
+	assert_int_equal(gw_journal_close(j), 0);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), 4);
+	assert_int_equal(got[3].seq, 4);
+}
+
+/* A record cut short by the crash, then zeros: a torn end, cut off. */
+static void test_crash_torn_record(void **state)
+{
+	struct fx *f = *state;
+	struct gw_journal_rec got[8];
+	struct collect c = {got, 0, 8};
+	char msg[256], err[256], want[256];
+
+	crash_after(f, 5);
+	put_raw(f->path, 5 * REC, 5, 6, 50);
+	/* The writer refuses it before replay, naming the offset. */
+	assert_null(gw_journal_open_seg(f->dir, 0, GW_FSYNC_NONE, 5, 100, err,
+					sizeof(err)));
+	snprintf(want, sizeof(want),
+		 "%s: bad record at byte 800; replay the journal first",
+		 f->path);
+	assert_string_equal(err, want);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), 5);
+	snprintf(
+	    want, sizeof(want),
+	    "%s: dropped a torn record at byte 800 (160 bytes); file truncated to 800 bytes",
+	    f->path);
+	assert_string_equal(msg, want);
+	assert_int_equal(file_size(f->path), 5 * REC);
+}
+
+/* Data after a zero record, or after a bad one, is damage. */
+static void test_crash_damage_after_the_end(void **state)
+{
+	struct fx *f = *state;
+	struct gw_journal_rec got[8];
+	struct collect c = {got, 0, 8};
+	char msg[256], want[256];
+
+	crash_after(f, 5);
+	put_raw(f->path, 7 * REC, 7, 8, REC);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), -EBADMSG);
+	snprintf(want, sizeof(want),
+		 "%s: bad record at byte 800 with more records after it",
+		 f->path);
+	assert_string_equal(msg, want);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(file_size(f->path), 100 * REC);
+
+	/* A torn record with a whole one right after it. */
+	assert_int_equal(truncate(f->path, 5 * REC), 0);
+	assert_int_equal(truncate(f->path, 100 * REC), 0);
+	put_raw(f->path, 5 * REC, 5, 6, 50);
+	put_raw(f->path, 6 * REC, 6, 7, REC);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), -EBADMSG);
+	assert_string_equal(msg, want);
+}
+
+/* A bad last record in a segment that a later one continues cannot be
+ * a crash: the writer never leaves a segment unfinished. */
+static void test_torn_segment_before_records_is_damage(void **state)
+{
+	struct fx *f = *state;
+	struct gw_journal_rec got[16];
+	struct collect c = {got, 0, 16};
+	struct gw_journal *j;
+	char msg[256], want[256], p[96];
+
+	j = gw_journal_open_seg(f->dir, 0, GW_FSYNC_NONE, 5, 4, msg,
+				sizeof(msg));
+	assert_non_null(j);
+	put_recs(j, 0, 10, 10);
+	assert_int_equal(gw_journal_close(j), 0);
+	seg_path(f, 1, p, sizeof(p));
+	flip(p, 3 * REC + 30, 0x08);
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), -EBADMSG);
+	snprintf(want, sizeof(want),
+		 "%s: bad record at byte 480 with more records after it", p);
+	assert_string_equal(msg, want);
+
+	/* A missing segment breaks the sequence where the next one starts. */
+	flip(p, 3 * REC + 30, 0x08);
+	assert_int_equal(unlink(p), 0);
+	seg_path(f, 2, p, sizeof(p));
+	assert_int_equal(replay(f, &c, msg, sizeof(msg)), -EBADMSG);
+	snprintf(want, sizeof(want),
+		 "%s: bad record at byte 0 with more records after it", p);
+	assert_string_equal(msg, want);
+}
+
+/* Under "batch" the durable position follows the thread's syncs, and a
+ * cursor that follows the writer ships nothing beyond it. */
+static void test_durable_position(void **state)
+{
+	struct fx *f = *state;
+	struct gw_journal_rec out[8];
+	struct gw_journal_cursor *cur;
+	struct gw_journal *j;
+	char err[256];
+
+	j = gw_journal_open_seg(f->dir, 0, GW_FSYNC_BATCH, 5, 100, err,
+				sizeof(err));
+	assert_non_null(j);
+	cur = gw_journal_cursor_open(f->dir, 0, 0);
+	assert_non_null(cur);
+	gw_journal_cursor_follow(cur, j);
+	put_recs(j, 0, 3, 3);
+	assert_int_equal(gw_journal_written(j), 3);
+	assert_int_equal(gw_journal_synced(j), 0);
+	assert_int_equal(gw_journal_cursor_read(cur, out, 8), 0);
+	assert_int_equal(gw_journal_tick(j, 10 * MS), 0);
+	assert_int_equal(gw_journal_synced(j), 3);
+	assert_int_equal(gw_journal_cursor_read(cur, out, 8), 3);
+	assert_int_equal(out[2].seq, 3);
+	put_recs(j, 3, 2, 2);
+	/* 2 ms since the last sync: not yet; 5 ms: synced. */
+	assert_int_equal(gw_journal_tick(j, 12 * MS), 0);
+	assert_int_equal(gw_journal_synced(j), 3);
+	assert_int_equal(gw_journal_cursor_read(cur, out, 8), 0);
+	assert_int_equal(gw_journal_tick(j, 15 * MS), 0);
+	assert_int_equal(gw_journal_synced(j), 5);
+	assert_int_equal(gw_journal_cursor_read(cur, out, 8), 2);
+	assert_int_equal(out[1].seq, 5);
+	/* Below the published position a bad record is damage at once. */
+	flip(f->path, 4 * REC + 9, 0x01);
+	gw_journal_cursor_close(cur);
+	cur = gw_journal_cursor_open(f->dir, 0, 3 * REC);
+	assert_non_null(cur);
+	gw_journal_cursor_follow(cur, j);
+	assert_int_equal(gw_journal_cursor_read(cur, out, 8), 1);
+	assert_int_equal(gw_journal_cursor_read(cur, out, 8), -EBADMSG);
+	assert_int_equal(gw_journal_cursor_pos(cur), 4 * REC);
+	gw_journal_cursor_close(cur);
+	flip(f->path, 4 * REC + 9, 0x01);
+	assert_int_equal(gw_journal_close(j), 0);
+}
+
+/* Under "none" nothing is synced and the cursor follows what is
+ * written; under "always" every commit is durable. */
+static void test_position_under_none_and_always(void **state)
+{
+	struct fx *f = *state;
+	struct gw_journal_rec out[8];
+	struct gw_journal_cursor *cur;
+	struct gw_journal *j;
+	char err[256];
+
+	j = gw_journal_open_seg(f->dir, 0, GW_FSYNC_NONE, 5, 100, err,
+				sizeof(err));
+	assert_non_null(j);
+	cur = gw_journal_cursor_open(f->dir, 0, 0);
+	assert_non_null(cur);
+	gw_journal_cursor_follow(cur, j);
+	put_recs(j, 0, 4, 4);
+	assert_int_equal(gw_journal_tick(j, 100 * MS), 0);
+	assert_int_equal(gw_journal_synced(j), 0);
+	assert_int_equal(gw_journal_cursor_read(cur, out, 8), 4);
+	gw_journal_cursor_close(cur);
+	assert_int_equal(gw_journal_close(j), 0);
+
+	j = gw_journal_open_seg(f->dir, 1, GW_FSYNC_ALWAYS, 5, 2, err,
+				sizeof(err));
+	assert_non_null(j);
+	put_recs(j, 0, 5, 5);
+	assert_int_equal(gw_journal_written(j), 5);
+	assert_int_equal(gw_journal_synced(j), 5);
+	assert_int_equal(gw_journal_close(j), 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -579,6 +1001,15 @@ int main(void)
 	    T(test_replay_edges),
 	    T(test_cursor_follows_and_resumes),
 	    T(test_cursor_damage_far_back),
+	    cmocka_unit_test(test_segment_names),
+	    T(test_rollover_without_spare),
+	    T(test_rollover_with_spare),
+	    T(test_crash_zero_tail_is_the_end),
+	    T(test_crash_torn_record),
+	    T(test_crash_damage_after_the_end),
+	    T(test_torn_segment_before_records_is_damage),
+	    T(test_durable_position),
+	    T(test_position_under_none_and_always),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
