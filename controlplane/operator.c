@@ -72,9 +72,18 @@ static int revoke_sessions(redisContext *rc, const char *merchant)
 int gw_operator_revoke(const char *pki, redisContext *rc, const char *merchant,
 		       const char *reason)
 {
-	char err[256];
+	char err[256], root[4096];
 	int certs, sessions, signalled;
 
+	/* A wrong --pki would otherwise read as an unknown merchant. */
+	snprintf(root, sizeof(root), "%s/root.crt", pki);
+	if (access(root, R_OK)) {
+		fprintf(
+		    stderr,
+		    "gw-control: %s is not a PKI directory (no readable root.crt)\n",
+		    pki);
+		return -ENOENT;
+	}
 	certs = gw_pki_revoke(pki, NULL, merchant, reason, err, sizeof(err));
 	if (certs == -ENOENT) {
 		/* No certificate was ever issued to it, so it can have no

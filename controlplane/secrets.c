@@ -1,14 +1,15 @@
 /*
- * The secrets command.  A batch goes to Redis in one MULTI/EXEC under
- * WATCH, so that it is written whole or not at all, and a pending secret
- * is replaced only when the operator asks.  Lines are written with
- * write(2) from a buffer this file wipes, so no copy of a secret lingers
- * in a stdio buffer.
+ * The secrets command.  A batch is staged in a private Redis hash and
+ * moved into place by one script, so that it is written whole or not at
+ * all, and a pending secret is replaced only when the operator asks.
+ * Lines are written with write(2) from a buffer this file wipes, so no
+ * copy of a secret lingers in a stdio buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -23,6 +24,37 @@
 /* Commands pipelined before their replies are read: bounds the memory a
  * large batch takes on both ends. */
 #define CHUNK 512
+/* A staging hash left by a command cut short goes away by itself. */
+#define STAGING_TTL_S 3600
+/* The commit runs inside Redis and takes about a second per few hundred
+ * thousand ids; Redis answers nothing else meanwhile, which is the cost
+ * of a batch that cannot be half written. */
+#define COMMIT_TIMEOUT_S 120
+
+/*
+ * KEYS[1]: the staging hash, id -> hash of its secret.
+ * ARGV[1]: the enrollment key prefix; ARGV[2]: "1" to replace pending
+ * secrets.  Returns {written 0/1, ids that had a pending secret, one of
+ * them}.  The staging hash is gone afterwards either way.
+ */
+static const char commit_lua[] =
+    "local t = redis.call('HGETALL', KEYS[1]) "
+    "local taken, first = 0, '' "
+    "for i = 1, #t, 2 do "
+    "  if redis.call('EXISTS', ARGV[1] .. t[i]) == 1 then "
+    "    taken = taken + 1 "
+    "    if first == '' then first = t[i] end "
+    "  end "
+    "end "
+    "if taken > 0 and ARGV[2] ~= '1' then "
+    "  redis.call('UNLINK', KEYS[1]) "
+    "  return {0, taken, first} "
+    "end "
+    "for i = 1, #t, 2 do "
+    "  redis.call('SET', ARGV[1] .. t[i], t[i + 1]) "
+    "end "
+    "redis.call('UNLINK', KEYS[1]) "
+    "return {1, taken, first}";
 
 static int make_id(const char *single, const char *prefix, unsigned long i,
 		   char *id, size_t idlen)
@@ -38,19 +70,19 @@ static int make_id(const char *single, const char *prefix, unsigned long i,
 	return 0;
 }
 
-/* What a batch is about: its ids, and what the look at Redis found. */
+/* A batch: its ids, its staging key, and the ids found taken. */
 struct batch {
 	const char *single, *prefix;
 	unsigned long count;
+	char staging[48];
 	unsigned long taken; /* ids that have a pending secret */
 	char first_taken[GW_MERCHANT_ID_MAX + 1];
 };
 
-/* Reads @n replies; 0 when each was a reply of type @type (any type
- * when 0).  Counts in @b the integer replies equal to 1, naming the first
- * such id, for the EXISTS of ids @from onwards. */
-static int replies(redisContext *rc, int n, int type, struct batch *b,
-		   unsigned long from)
+/* Reads @n replies; 0 when none was an error.  With @b, they answer
+ * EXISTS for ids @from onwards: those equal to 1 are counted in @b, the
+ * first one named. */
+static int replies(redisContext *rc, int n, struct batch *b, unsigned long from)
 {
 	redisReply *r;
 	int ret = 0;
@@ -58,8 +90,7 @@ static int replies(redisContext *rc, int n, int type, struct batch *b,
 	for (int i = 0; i < n; i++) {
 		if (redisGetReply(rc, (void **)&r) != REDIS_OK)
 			return -EIO;
-		if (!r || r->type == REDIS_REPLY_ERROR ||
-		    (type && r->type != type))
+		if (!r || r->type == REDIS_REPLY_ERROR)
 			ret = -EIO;
 		else if (b && r->type == REDIS_REPLY_INTEGER &&
 			 r->integer == 1 && b->taken++ == 0)
@@ -70,8 +101,9 @@ static int replies(redisContext *rc, int n, int type, struct batch *b,
 	return ret;
 }
 
-/* WATCHes every id of the batch and counts those with a pending secret.
- * The watch makes EXEC fail should any of them change before it. */
+/* Counts the ids that have a pending secret, naming the first, so that
+ * a refused batch is refused before any secret is made.  The commit
+ * checks again, atomically. */
 static int look(redisContext *rc, struct batch *b)
 {
 	char id[GW_MERCHANT_ID_MAX + 1];
@@ -80,31 +112,20 @@ static int look(redisContext *rc, struct batch *b)
 
 	for (i = 1; i <= b->count && ret == 0; i++) {
 		make_id(b->single, b->prefix, i, id, sizeof(id));
-		redisAppendCommand(rc, "WATCH %s%s", GW_REDIS_ENROLL_PREFIX,
-				   id);
-		if (i % CHUNK && i != b->count)
-			continue;
-		ret = replies(rc, (int)(i - from + 1), REDIS_REPLY_STATUS, NULL,
-			      0);
-		from = i + 1;
-	}
-	from = 1;
-	for (i = 1; i <= b->count && ret == 0; i++) {
-		make_id(b->single, b->prefix, i, id, sizeof(id));
 		redisAppendCommand(rc, "EXISTS %s%s", GW_REDIS_ENROLL_PREFIX,
 				   id);
 		if (i % CHUNK && i != b->count)
 			continue;
-		ret = replies(rc, (int)(i - from + 1), REDIS_REPLY_INTEGER, b,
-			      from);
+		ret = replies(rc, (int)(i - from + 1), b, from);
 		from = i + 1;
 	}
 	return ret;
 }
 
-/* One secret for @id: written in clear to @fd, its hash queued in the
- * open transaction on @rc. */
-static int queue_one(redisContext *rc, int fd, const char *id)
+/* One secret for @id: written in clear to @fd, its hash pipelined into
+ * the staging hash. */
+static int stage_one(redisContext *rc, int fd, const char *staging,
+		     const char *id)
 {
 	uint8_t raw[SECRET_BYTES];
 	char secret[2 * SECRET_BYTES + 1];
@@ -121,7 +142,7 @@ static int queue_one(redisContext *rc, int fd, const char *id)
 	n = snprintf(line, sizeof(line), "%s %s\n", id, secret);
 	if (n <= 0 || write(fd, line, n) != n)
 		goto out;
-	redisAppendCommand(rc, "SET %s%s %s", GW_REDIS_ENROLL_PREFIX, id, hash);
+	redisAppendCommand(rc, "HSET %s %s %s", staging, id, hash);
 	ret = 0;
 out:
 	OPENSSL_cleanse(raw, sizeof(raw));
@@ -130,63 +151,64 @@ out:
 	return ret;
 }
 
-/* Writes the file and queues the batch inside MULTI; on success the
- * caller EXECs.  Any failure leaves the transaction open for DISCARD. */
-static int fill(redisContext *rc, int fd, const struct batch *b)
+/* Writes the file and the staging hash, then syncs the file: once the
+ * commit succeeds, the file must not be lost. */
+static int stage(redisContext *rc, int fd, const struct batch *b)
 {
 	char id[GW_MERCHANT_ID_MAX + 1];
 	unsigned long i, from = 1;
-	int ret;
+	int ret = 0;
 
-	redisAppendCommand(rc, "MULTI");
-	ret = replies(rc, 1, REDIS_REPLY_STATUS, NULL, 0);
 	for (i = 1; i <= b->count && ret == 0; i++) {
 		make_id(b->single, b->prefix, i, id, sizeof(id));
-		ret = queue_one(rc, fd, id);
+		ret = stage_one(rc, fd, b->staging, id);
+		if (ret == 0 && i == 1)
+			redisAppendCommand(rc, "EXPIRE %s %d", b->staging,
+					   STAGING_TTL_S);
 		if (ret || (i % CHUNK && i != b->count))
 			continue;
-		ret = replies(rc, (int)(i - from + 1), REDIS_REPLY_STATUS, NULL,
-			      0);
+		ret = replies(rc, (int)(i - from + 1 + (from == 1)), NULL, 0);
 		from = i + 1;
 	}
-	/* Replies still owed for the commands queued before a failure. */
-	if (ret && i - 1 >= from)
-		replies(rc, (int)(i - 1 - from), 0, NULL, 0);
+	/* Replies owed for what was pipelined before a failure. */
+	if (ret && i - 1 > from)
+		replies(rc, (int)(i - 1 - from + (from == 1)), NULL, 0);
 	if (ret == 0 && fsync(fd))
 		ret = -EIO;
 	return ret;
 }
 
-/* EXEC: 0 when the batch is written, -EAGAIN when a watched id changed
- * meanwhile (nothing written), -EIO when Redis did not answer. */
-static int commit(redisContext *rc)
+/* Moves the staging hash into place: 0, -EBUSY (an id had a pending
+ * secret and @replace is off; nothing written), or -ENXIO when Redis did
+ * not answer and the batch may or may not be in place. */
+static int commit(redisContext *rc, struct batch *b, int replace)
 {
-	redisReply *r = redisCommand(rc, "EXEC");
-	int ret = -EIO;
+	struct timeval slow = {.tv_sec = COMMIT_TIMEOUT_S};
+	redisReply *r;
+	int ret = -ENXIO;
 
-	if (r && r->type == REDIS_REPLY_ARRAY)
-		ret = 0;
-	else if (r && r->type == REDIS_REPLY_NIL)
-		ret = -EAGAIN;
+	redisSetTimeout(rc, slow);
+	r = redisCommand(rc, "EVAL %s 1 %s %s %s", commit_lua, b->staging,
+			 GW_REDIS_ENROLL_PREFIX, replace ? "1" : "0");
+	if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+	    r->element[0]->type == REDIS_REPLY_INTEGER &&
+	    r->element[1]->type == REDIS_REPLY_INTEGER &&
+	    r->element[2]->type == REDIS_REPLY_STRING) {
+		b->taken = (unsigned long)r->element[1]->integer;
+		gw_printable(r->element[2]->str, r->element[2]->len,
+			     b->first_taken, sizeof(b->first_taken));
+		ret = r->element[0]->integer == 1 ? 0 : -EBUSY;
+	} else if (r && r->type == REDIS_REPLY_ERROR) {
+		ret = -EIO; /* the script did not run */
+	}
 	if (r)
 		freeReplyObject(r);
 	return ret;
 }
 
-/* Sends @cmd, whose answer does not matter: the transaction it ends is
- * gone anyway should the connection be. */
-static void quietly(redisContext *rc, const char *cmd)
-{
-	redisReply *r = redisCommand(rc, cmd);
-
-	if (r)
-		freeReplyObject(r);
-}
-
 /* Refuses a batch that would replace a pending secret unasked. */
-static int refuse_taken(redisContext *rc, const struct batch *b)
+static int refuse_taken(const struct batch *b)
 {
-	quietly(rc, "UNWATCH");
 	if (b->taken == 1)
 		fprintf(
 		    stderr,
@@ -200,18 +222,17 @@ static int refuse_taken(redisContext *rc, const struct batch *b)
 	return -EBUSY;
 }
 
-/* Writes the file and the batch; 0, -EAGAIN, -EIO, or -ENXIO when EXEC
- * went unanswered and the batch may or may not be in Redis. */
-static int write_batch(redisContext *rc, int fd, const struct batch *b)
+static int staging_name(struct batch *b)
 {
-	int ret = fill(rc, fd, b);
+	uint8_t raw[8];
+	char hex[2 * sizeof(raw) + 1];
 
-	if (ret) {
-		quietly(rc, "DISCARD");
-		return ret;
-	}
-	ret = commit(rc);
-	return ret == -EIO && rc->err ? -ENXIO : ret;
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return -EIO;
+	gw_hex_encode(raw, sizeof(raw), hex);
+	snprintf(b->staging, sizeof(b->staging), "%sbatch:%s",
+		 GW_REDIS_ENROLL_PREFIX, hex);
+	return 0;
 }
 
 int gw_secrets_create(redisContext *rc, const char *single, const char *prefix,
@@ -231,24 +252,25 @@ int gw_secrets_create(redisContext *rc, const char *single, const char *prefix,
 	for (i = 1; i <= b.count; i++)
 		if (make_id(single, prefix, i, id, sizeof(id)))
 			return -EINVAL;
-	ret = look(rc, &b);
+	ret = staging_name(&b);
+	if (ret == 0)
+		ret = look(rc, &b);
 	if (ret)
 		return ret;
 	if (b.taken && !replace)
-		return refuse_taken(rc, &b);
+		return refuse_taken(&b);
 	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		ret = -errno;
-		quietly(rc, "UNWATCH");
-		return ret;
-	}
-	/* fill() synced the file before EXEC: a failing close cannot lose
-	 * what Redis now holds. */
-	ret = write_batch(rc, fd, &b);
+	if (fd < 0)
+		return -errno;
+	ret = stage(rc, fd, &b);
+	if (ret == 0)
+		ret = commit(rc, &b, replace);
+	/* stage() synced the file: a failing close cannot lose what Redis
+	 * now holds. */
 	close(fd);
-	/* The file goes with a batch Redis refused, so that no secret is
-	 * handed out that cannot enroll; after an unanswered EXEC it stays,
-	 * as it may hold the only copy of live secrets. */
+	/* The file goes with a batch that is not in Redis, so that no secret
+	 * is handed out that cannot enroll; after an unanswered commit it
+	 * stays, as it may hold the only copy of live secrets. */
 	if (ret && ret != -ENXIO)
 		unlink(out);
 	if (ret == -ENXIO)
@@ -256,10 +278,8 @@ int gw_secrets_create(redisContext *rc, const char *single, const char *prefix,
 		    stderr,
 		    "gw-control: Redis did not confirm the batch; %s is kept in case it was written: check its ids in Redis before issuing again\n",
 		    out);
-	else if (ret == -EAGAIN)
-		fprintf(
-		    stderr,
-		    "gw-control: an enrollment secret of this batch changed in Redis meanwhile; nothing written, run the command again\n");
+	else if (ret == -EBUSY)
+		refuse_taken(&b);
 	if (ret == 0)
 		*replaced = b.taken;
 	return ret;

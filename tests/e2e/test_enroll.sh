@@ -120,4 +120,63 @@ esac
 out=$(link "$run/session.req")
 check_contains "SESSION without a certificate refused" "ERR 401" "$out"
 
+# A second batch refuses ids whose secret is still pending (m0003; m0001
+# and m0002 were used) and writes nothing, unless --replace.
+m3=$(sed -n 3p "$run/secrets" | cut -d' ' -f1)
+redis() { redis-cli -s "$run/redis.sock" --raw "$@"; }
+pending3=$(redis get "gw:enroll:$m3")
+out=$("$GW_BUILD/gw-control" secrets --redis "$run/redis.sock" --count 4 \
+	--out "$run/secrets2" 2>&1)
+check_eq "second batch over a pending id: exit status 1" 1 $?
+check_contains "the refusal names the pending id" \
+	"merchant $m3 already has a pending enrollment secret" "$out"
+check_eq "refused batch: no file" no "$([ -e "$run/secrets2" ] && echo yes || echo no)"
+check_eq "refused batch: no new id in Redis" 0 "$(redis exists gw:enroll:m0004)"
+check_eq "refused batch: pending secret kept" "$pending3" \
+	"$(redis get "gw:enroll:$m3")"
+out=$("$GW_BUILD/gw-control" secrets --redis "$run/redis.sock" \
+	--merchant "$m3" --out "$run/secrets3" 2>&1)
+check_eq "--merchant with a pending secret: exit status 1" 1 $?
+out=$("$GW_BUILD/gw-control" secrets --redis "$run/redis.sock" \
+	--merchant "$m3" --out "$run/secrets3" --replace 2>&1)
+check_eq "--replace re-issues" 0 $?
+check_contains "--replace says so" "replacing 1 pending" "$out"
+check_eq "Redis holds the re-issued secret's hash" \
+	"$(printf %s "$(cut -d' ' -f2 "$run/secrets3")" | sha256sum | cut -d' ' -f1)" \
+	"$(redis get "gw:enroll:$m3")"
+
+# Operator commands refuse a merchant that never enrolled.
+unknown() { # COMMAND [options]: run for merchant m0099, never enrolled
+	local cmd=$1 out
+	shift
+	out=$("$GW_BUILD/gw-control" "$cmd" --redis "$run/redis.sock" \
+		--merchant m0099 "$@" 2>&1)
+	check_eq "$cmd of an unknown merchant: exit status 1" 1 $?
+	check_contains "$cmd names the unknown merchant" "m0099 is unknown" "$out"
+}
+unknown message --text hello
+unknown rekey
+unknown revoke --pki "$run/pki"
+out=$("$GW_BUILD/gw-control" rekey --redis "$run/redis.sock" --merchant "$m1" 2>&1)
+check_eq "rekey of an enrolled merchant succeeds" 0 $?
+
+# Every subcommand answers --help with the usage and exit status 0.
+for cmd in serve secrets sessions keygen revoke publish message rekey; do
+	out=$("$GW_BUILD/gw-control" "$cmd" --help 2>/dev/null)
+	check_eq "gw-control $cmd --help: exit status 0" 0 $?
+	check_contains "gw-control $cmd --help: usage" "usage: gw-control" "$out"
+done
+
+# Settlement before any traffic: an empty batch from Redis, but a wrong
+# journal directory is an error.
+out=$("$GW_BUILD/gw-settle" --redis "$run/redis.sock" 2>&1 >/dev/null)
+check_eq "gw-settle on Redis without streams: exit status 0" 0 $?
+check_contains "gw-settle says no streams" "no journal streams in Redis" "$out"
+out=$("$GW_BUILD/gw-settle" --journal-dir "$run/none" 2>&1)
+check_eq "gw-settle on a missing directory: exit status 1" 1 $?
+check_contains "gw-settle names it" "$run/none: no such directory" "$out"
+out=$("$GW_BUILD/gw-settle" --journal-dir "$run" 2>&1)
+check_eq "gw-settle on a directory without journals: exit status 1" 1 $?
+check_contains "gw-settle says so" "no journal files in $run" "$out"
+
 finish

@@ -173,6 +173,30 @@ check_eq "VERSION recorded" 1.1.0 "$(redis hget "gw:merchant:$m1" version)"
 request "$run/fetch.bad" "FETCH ../../etc 1.0"
 check_contains "FETCH of a path refused" "ERR 400" \
 	"$(link "$run/fetch.bad" "${c1[@]}")"
+# A published name@version is not replaced unasked; an older one is
+# published without signals, and says why.
+publish() { # VERSION [options]
+	local v=$1
+	shift
+	"$GW_BUILD/gw-control" publish --pki "$pki" --redis "$run/redis.sock" \
+		--packages "$run/packages" --file "$run/other.tar" \
+		--name gw-merchant --version "$v" "$@" 2>&1
+}
+head -c 1000 /dev/urandom >"$run/other.tar"
+out=$(publish 1.1.0)
+check_eq "publishing 1.1.0 again: exit status 1" 1 $?
+check_contains "the refusal names it" "gw-merchant 1.1.0 is already published" "$out"
+check_eq "the published file is untouched" "$(sha256sum <"$run/gw-merchant.tar")" \
+	"$(sha256sum <"$run/packages/gw-merchant-1.1.0.pkg")"
+out=$(publish 1.0.5)
+check_eq "publishing an older version succeeds" 0 $?
+check_contains "it says older than the published one" \
+	"older than the published 1.1.0, nobody signalled" "$out"
+out=$(publish 1.1.0 --replace)
+check_eq "publish --replace succeeds" 0 $?
+check_contains "publish --replace says so" "replacing its earlier file" "$out"
+check_eq "publish --replace replaced the file" "$(sha256sum <"$run/other.tar")" \
+	"$(sha256sum <"$run/packages/gw-merchant-1.1.0.pkg")"
 
 # --- MESSAGE -----------------------------------------------------------------
 mid=$("$GW_BUILD/gw-control" message --redis "$run/redis.sock" \
@@ -227,5 +251,9 @@ check_contains "gw-control logs the revoked certificate" "revoked" \
 	"$(tail -5 "$run/control.log")"
 check_eq "no datagram went unrecognised" 0 \
 	"$(grep '^refused' "$run/listen.out" | grep -vc 'forged\|replayed')"
+out=$("$GW_BUILD/gw-control" revoke --pki "$pki" --redis "$run/redis.sock" \
+	--merchant "$m1" 2>&1)
+check_eq "revoking again succeeds" 0 $?
+check_contains "revoking again says so" "already revoked" "$out"
 
 finish

@@ -1,18 +1,24 @@
 /*
  * Settlement totals: only approved captures, reversals of captures and
  * refunds count, per merchant and currency, whatever order the decisions
- * arrive in.
+ * arrive in.  A journal directory that is missing or holds no journal is
+ * an error, never an empty batch.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "batch.h"
 #include "gw_wire.h"
+#include "source.h"
 
 static void add(struct settle_batch *b, const char *m, uint16_t cur,
 		uint8_t type, uint8_t code, uint16_t flags, uint64_t ref,
@@ -83,11 +89,77 @@ static void an_empty_batch_has_no_rows(void **state)
 	settle_batch_free(b);
 }
 
+static int count_record(const struct gw_journal_rec *r, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void a_missing_journal_dir_is_an_error(void **state)
+{
+	char err[256] = "";
+	int seen = 0;
+
+	(void)state;
+	assert_int_equal(settle_from_journal("/nonexistent/journal",
+					     count_record, &seen, err,
+					     sizeof(err)),
+			 -ENOENT);
+	assert_string_equal(err, "/nonexistent/journal: no such directory");
+	assert_int_equal(seen, 0);
+}
+
+static void a_file_is_not_a_journal_dir(void **state)
+{
+	char path[] = "/tmp/gw-settle-file-XXXXXX";
+	char err[256] = "", want[300];
+	int seen = 0;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(
+	    settle_from_journal(path, count_record, &seen, err, sizeof(err)),
+	    -ENOENT);
+	snprintf(want, sizeof(want), "%s: not a directory", path);
+	assert_string_equal(err, want);
+	unlink(path);
+}
+
+static void a_dir_without_journals_is_an_error(void **state)
+{
+	char dir[] = "/tmp/gw-settle-dir-XXXXXX";
+	char err[256] = "", want[300], other[300];
+	int seen = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	/* A file that only looks like a journal's name counts for none. */
+	snprintf(other, sizeof(other), "%s/worker-x.journal", dir);
+	f = fopen(other, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(
+	    settle_from_journal(dir, count_record, &seen, err, sizeof(err)),
+	    -ENOENT);
+	snprintf(want, sizeof(want), "no journal files in %s", dir);
+	assert_string_equal(err, want);
+	assert_int_equal(seen, 0);
+	unlink(other);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(totals_per_merchant_and_currency),
 	    cmocka_unit_test(an_empty_batch_has_no_rows),
+	    cmocka_unit_test(a_missing_journal_dir_is_an_error),
+	    cmocka_unit_test(a_file_is_not_a_journal_dir),
+	    cmocka_unit_test(a_dir_without_journals_is_an_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
