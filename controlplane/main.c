@@ -326,7 +326,7 @@ static void secrets_said(const struct opts *o, int ret, unsigned long n,
 		    stderr,
 		    "gw-control: cannot create secrets in %s: file exists, refusing to overwrite\n",
 		    o->out);
-	else if (ret && ret != -EBUSY && ret != -EAGAIN && ret != -ENXIO)
+	else if (ret && ret != -EBUSY && ret != -ENXIO)
 		fprintf(stderr, "gw-control: cannot create secrets in %s: %s\n",
 			o->out, strerror(-ret));
 	else if (ret == 0 && replaced)
