@@ -108,7 +108,8 @@ long gw_jseg_list(const char *dir, unsigned worker, unsigned **out)
 		idx[n++] = k;
 	}
 	closedir(d);
-	qsort(idx, n, sizeof(*idx), cmp_unsigned);
+	if (n > 1)
+		qsort(idx, n, sizeof(*idx), cmp_unsigned);
 	*out = idx;
 	return (long)n;
 }
