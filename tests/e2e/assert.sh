@@ -40,6 +40,28 @@ check_gt() { # name floor actual
 	fi
 }
 
+# check_script_report REQUESTS REPORT: merchant-sim's report of a --script
+# run holds exactly the decisions that the request file's expected-code
+# column lists, one answer per request.
+check_script_report() {
+	local req=$1 rep=$2 want n code kind
+	want=$(grep -v '^#' "$req" | grep -c .)
+	check_eq "script: sent" "$want" "$(jq .sent "$rep")"
+	check_eq "script: responses" "$want" "$(jq .responses "$rep")"
+	check_eq "script: verify failures" 0 "$(jq .verify_failures "$rep")"
+	for code in 00 01 10 13 14 51 54 57 62; do
+		n=$(grep -v '^#' "$req" | cut -d, -f5 | grep -cx "$code")
+		check_eq "script: decisions $code" "$n" \
+			"$(jq ".codes[\"$code\"] // 0" "$rep")"
+	done
+	# The report's kinds follow the codes: 00 approved, 10 partial, 01
+	# referred.
+	for kind in approved:00 partial:10 referred:01; do
+		n=$(grep -v '^#' "$req" | cut -d, -f5 | grep -cx "${kind#*:}")
+		check_eq "script: ${kind%%:*}" "$n" "$(jq ".${kind%%:*}" "$rep")"
+	done
+}
+
 finish() {
 	printf '%s: %d passed, %d failed\n' "$GW_PROG" "$GW_CHECKS_PASSED" \
 		"$GW_CHECKS_FAILED"

@@ -73,18 +73,7 @@ sim --cards "$data/e2e-cards.csv" --merchants 1 \
 	>"$run/script.out" 2>&1
 check_eq "script run exit status" 0 $? "$run/script.out"
 check_eq "script: mode" dpdk "$(jq -r .mode "$run/script.json")"
-want=$(grep -v '^#' "$data/e2e-requests.csv" | grep -c .)
-check_eq "script: sent" "$want" "$(jq .sent "$run/script.json")"
-check_eq "script: responses" "$want" "$(jq .responses "$run/script.json")"
-check_eq "script: verify failures" 0 "$(jq .verify_failures "$run/script.json")"
-for code in 00 01 10 13 14 51 54 57 62; do
-	n=$(grep -v '^#' "$data/e2e-requests.csv" | cut -d, -f5 | grep -cx "$code")
-	check_eq "script: decisions $code" "$n" \
-		"$(jq ".codes[\"$code\"] // 0" "$run/script.json")"
-done
-check_eq "script: approved" 6 "$(jq .approved "$run/script.json")"
-check_eq "script: partial" 2 "$(jq .partial "$run/script.json")"
-check_eq "script: referred" 1 "$(jq .referred "$run/script.json")"
+check_script_report "$data/e2e-requests.csv" "$run/script.json"
 
 # --- closed loop: K outstanding for 2 s, every answer verified -------------
 sim --cards "$data/cards.csv" --merchants 4 --sessions-per-merchant 4 \
