@@ -113,9 +113,12 @@ void sim_report_summary(const struct sim_stats *s, FILE *f)
 		sim_stats_loss(s));
 	fprintf(f,
 		"reversed         %" PRIu64 " after a timeout, %" PRIu64
-		" answered:",
+		" answered",
 		s->timeout_reversals, s->timeout_reversals_answered);
-	codes_text(s->reversal_codes, f);
+	if (s->timeout_reversals_answered > 0) {
+		fprintf(f, ", codes");
+		codes_text(s->reversal_codes, f);
+	}
 	fprintf(f, "\n");
 	fprintf(f, "answered late    %" PRIu64 " (after their reversal)\n",
 		s->answers_after_reversal);
