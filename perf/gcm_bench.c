@@ -49,10 +49,9 @@ static void seal_direct(void)
 			   TAG);
 }
 
-static void seal_job(void)
+/* An AES-256-GCM seal of one body in place, as a job. */
+static void gcm_job(IMB_JOB *job, uint8_t *body, uint8_t *out_tag)
 {
-	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
-
 	job->cipher_direction = IMB_DIR_ENCRYPT;
 	job->chain_order = IMB_ORDER_CIPHER_HASH;
 	job->cipher_mode = IMB_CIPHER_GCM;
@@ -60,8 +59,8 @@ static void seal_job(void)
 	job->enc_keys = &gkey;
 	job->dec_keys = &gkey;
 	job->key_len_in_bytes = IMB_KEY_256_BYTES;
-	job->src = buf;
-	job->dst = buf;
+	job->src = body;
+	job->dst = body;
 	job->cipher_start_src_offset_in_bytes = 0;
 	job->msg_len_to_cipher_in_bytes = BODY;
 	job->hash_start_src_offset_in_bytes = 0;
@@ -70,8 +69,34 @@ static void seal_job(void)
 	job->iv_len_in_bytes = sizeof(iv);
 	job->u.GCM.aad = aad;
 	job->u.GCM.aad_len_in_bytes = AAD;
-	job->auth_tag_output = tag;
+	job->auth_tag_output = out_tag;
 	job->auth_tag_output_len_in_bytes = TAG;
+}
+
+/* An HMAC-SHA256 token of the card number on the precomputed states. */
+static void token_job(IMB_JOB *job, uint8_t *out)
+{
+	job->cipher_mode = IMB_CIPHER_NULL;
+	job->cipher_direction = IMB_DIR_ENCRYPT;
+	job->chain_order = IMB_ORDER_HASH_CIPHER;
+	job->hash_alg = IMB_AUTH_HMAC_SHA_256;
+	job->src = (const uint8_t *)pan;
+	job->dst = out;
+	job->cipher_start_src_offset_in_bytes = 0;
+	job->msg_len_to_cipher_in_bytes = 0;
+	job->hash_start_src_offset_in_bytes = 0;
+	job->msg_len_to_hash_in_bytes = PAN_LEN;
+	job->u.HMAC._hashed_auth_key_xor_ipad = ipad_state;
+	job->u.HMAC._hashed_auth_key_xor_opad = opad_state;
+	job->auth_tag_output = out;
+	job->auth_tag_output_len_in_bytes = 16;
+}
+
+static void seal_job(void)
+{
+	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
+
+	gcm_job(job, buf, tag);
 	job = IMB_SUBMIT_JOB(mgr);
 	while (job == NULL)
 		job = IMB_FLUSH_JOB(mgr);
@@ -95,25 +120,7 @@ static void burst_job(void)
 
 	for (int i = 0; i < BURST; i++) {
 		job = IMB_GET_NEXT_JOB(mgr);
-		job->cipher_direction = IMB_DIR_ENCRYPT;
-		job->chain_order = IMB_ORDER_CIPHER_HASH;
-		job->cipher_mode = IMB_CIPHER_GCM;
-		job->hash_alg = IMB_AUTH_AES_GMAC;
-		job->enc_keys = &gkey;
-		job->dec_keys = &gkey;
-		job->key_len_in_bytes = IMB_KEY_256_BYTES;
-		job->src = bbuf[i];
-		job->dst = bbuf[i];
-		job->cipher_start_src_offset_in_bytes = 0;
-		job->msg_len_to_cipher_in_bytes = BODY;
-		job->hash_start_src_offset_in_bytes = 0;
-		job->msg_len_to_hash_in_bytes = BODY;
-		job->iv = iv;
-		job->iv_len_in_bytes = sizeof(iv);
-		job->u.GCM.aad = aad;
-		job->u.GCM.aad_len_in_bytes = AAD;
-		job->auth_tag_output = btag[i];
-		job->auth_tag_output_len_in_bytes = TAG;
+		gcm_job(job, bbuf[i], btag[i]);
 		IMB_SUBMIT_JOB(mgr);
 	}
 	while (IMB_FLUSH_JOB(mgr) != NULL)
@@ -148,20 +155,7 @@ static void token_ipsecmb(void)
 {
 	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
 
-	job->cipher_mode = IMB_CIPHER_NULL;
-	job->cipher_direction = IMB_DIR_ENCRYPT;
-	job->chain_order = IMB_ORDER_HASH_CIPHER;
-	job->hash_alg = IMB_AUTH_HMAC_SHA_256;
-	job->src = (const uint8_t *)pan;
-	job->dst = token;
-	job->cipher_start_src_offset_in_bytes = 0;
-	job->msg_len_to_cipher_in_bytes = 0;
-	job->hash_start_src_offset_in_bytes = 0;
-	job->msg_len_to_hash_in_bytes = PAN_LEN;
-	job->u.HMAC._hashed_auth_key_xor_ipad = ipad_state;
-	job->u.HMAC._hashed_auth_key_xor_opad = opad_state;
-	job->auth_tag_output = token;
-	job->auth_tag_output_len_in_bytes = 16;
+	token_job(job, token);
 	job = IMB_SUBMIT_JOB(mgr);
 	while (job == NULL)
 		job = IMB_FLUSH_JOB(mgr);
@@ -177,20 +171,7 @@ static void token_ipsecmb_burst(void)
 
 	for (int i = 0; i < BURST; i++) {
 		job = IMB_GET_NEXT_JOB(mgr);
-		job->cipher_mode = IMB_CIPHER_NULL;
-		job->cipher_direction = IMB_DIR_ENCRYPT;
-		job->chain_order = IMB_ORDER_HASH_CIPHER;
-		job->hash_alg = IMB_AUTH_HMAC_SHA_256;
-		job->src = (const uint8_t *)pan;
-		job->dst = toks[i];
-		job->cipher_start_src_offset_in_bytes = 0;
-		job->msg_len_to_cipher_in_bytes = 0;
-		job->hash_start_src_offset_in_bytes = 0;
-		job->msg_len_to_hash_in_bytes = PAN_LEN;
-		job->u.HMAC._hashed_auth_key_xor_ipad = ipad_state;
-		job->u.HMAC._hashed_auth_key_xor_opad = opad_state;
-		job->auth_tag_output = toks[i];
-		job->auth_tag_output_len_in_bytes = 16;
+		token_job(job, toks[i]);
 		IMB_SUBMIT_JOB(mgr);
 	}
 	while (IMB_FLUSH_JOB(mgr) != NULL)
